@@ -1,0 +1,106 @@
+"""HDF5 cache files that are written atomically and never read back when they are wrong.
+
+Every file holds its arrays, the full generation settings (JSON) and a SHA-256 over the
+array bytes. `read_validated` refuses a file that cannot be opened (truncated or corrupted
+HDF5), whose settings differ from the requested ones, or whose bytes no longer match the
+checksum, raising `InvalidCacheFile` with the reason; callers regenerate it and say why.
+Writes go to a unique temporary file in the same directory and are renamed into place, so a
+reader sees either the old complete file or the new complete file, never a partial one; a
+lock file serialises concurrent writers of the same file (the second one finds it done).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+class InvalidCacheFile(Exception):
+    """A cache file exists but must not be used; the message says why."""
+
+
+def canonical_json(settings: dict) -> str:
+    """Settings as JSON with sorted keys, so equal settings give equal strings."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"), default=list)
+
+
+def settings_hash(settings: dict, length: int = 12) -> str:
+    """A short stable hash of settings, used in directory names."""
+    return hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:length]
+
+
+def arrays_checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over names, dtypes, shapes and bytes of the arrays, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, arrays: dict[str, np.ndarray], settings: dict, extra_attrs: dict | None = None) -> None:
+    """Write ``arrays`` and ``settings`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp_name, "w") as f:
+            for name, arr in arrays.items():
+                f.create_dataset(name, data=arr)
+            f.attrs["settings"] = canonical_json(settings)
+            f.attrs["sha256"] = arrays_checksum(arrays)
+            for key, value in (extra_attrs or {}).items():
+                f.attrs[key] = value
+        with open(tmp_name, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def read_validated(path: Path, settings: dict) -> tuple[dict[str, np.ndarray], dict]:
+    """Return (arrays, attrs) of a cache file, or raise InvalidCacheFile saying what is wrong."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            arrays = {name: f[name][()] for name in f.keys()}
+    except FileNotFoundError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise InvalidCacheFile(f"{path} cannot be read as HDF5 (truncated or corrupted): {exc}") from exc
+    stored = attrs.get("settings")
+    if stored is None or "sha256" not in attrs:
+        raise InvalidCacheFile(f"{path} has no stored settings or checksum; it was not written by hepcourse")
+    if stored != canonical_json(settings):
+        old, new = json.loads(stored), json.loads(canonical_json(settings))
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        raise InvalidCacheFile(f"{path} was generated with different settings (differing: {', '.join(diff)})")
+    if arrays_checksum(arrays) != attrs["sha256"]:
+        raise InvalidCacheFile(f"{path} is corrupted: its data no longer match the stored SHA-256")
+    return arrays, attrs
+
+
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """Exclusive inter-process lock tied to ``path`` (a ``.lock`` file beside it)."""
+    lock_path = Path(path).with_name(Path(path).name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
