@@ -1,0 +1,19 @@
+"""Datasets of the course: one module per dataset, each with its card (docstring) and `load()`.
+
+`REGISTRY` maps dataset names to modules; the CLI and the profiles use it, so a new topic's
+dataset is added here once.
+"""
+
+REGISTRY = {
+    "jets": "hepcourse.data.jets",
+}
+
+
+def dataset(name: str):
+    """Import and return the module of dataset ``name``."""
+    import importlib
+
+    try:
+        return importlib.import_module(REGISTRY[name])
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; available: {sorted(REGISTRY)}") from None

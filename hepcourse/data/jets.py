@@ -235,3 +235,26 @@ def load(n: int, *, representation: str = "constituents", split: str = "train", 
 def card() -> str:
     """The dataset card (this module's docstring)."""
     return __doc__
+
+
+def profile_tasks(profile: config.Profile, seed: int = 0) -> list[tuple]:
+    """All shard tasks that a profile's notebooks need (train, val and test splits)."""
+    sizes = {"train": profile.n_train, "val": profile.n_val, "test": profile.n_test}
+    return [task for split, n in sizes.items() for task in shard_tasks(n, split, seed)]
+
+
+def task_label(task: tuple) -> str:
+    process, split, seed, shard, _ = task
+    return f"{NAME}/{split}/{process}-seed{seed}-shard{shard:05d}"
+
+
+def task_status(task: tuple) -> str:
+    """'ok', 'missing' or the reason the cached file is invalid."""
+    path = shard_path(*task)
+    if not path.exists():
+        return "missing"
+    try:
+        read_validated(path, shard_settings(*task))
+        return "ok"
+    except InvalidCacheFile as problem:
+        return str(problem)

@@ -8,6 +8,8 @@ tau32 = tau3/tau2 is small for three-prong (top) jets, tau21 for two-prong (W) j
 
 from __future__ import annotations
 
+import warnings
+
 import awkward as ak
 import numpy as np
 
@@ -27,7 +29,10 @@ def _exclusive_axes(constituents: np.ndarray, n_axes: int) -> np.ndarray:
         ak.zip({"px": flat[:, 1], "py": flat[:, 2], "pz": flat[:, 3], "E": flat[:, 0]}), real.sum(axis=1)
     )
     sequence = fastjet.ClusterSequence(events, fastjet.JetDefinition(fastjet.kt_algorithm, 10.0))
-    axes = sequence.exclusive_jets(n_jets=n_axes)
+    with warnings.catch_warnings():
+        # fastjet warns about exclusive jets for non-kT finders even when the finder is kT.
+        warnings.filterwarnings("ignore", message="dcut and exclusive jets")
+        axes = sequence.exclusive_jets(n_jets=n_axes)
     p4 = np.stack([ak.to_numpy(ak.to_regular(axes[f])) for f in ("E", "px", "py", "pz")], axis=-1)
     return np.stack([eta(p4), phi(p4)], axis=-1)
 

@@ -1,0 +1,134 @@
+"""The `hepcourse` command line (also `python -m hepcourse`).
+
+    hepcourse data list                 datasets and the state of their cache
+    hepcourse data prepare [--shard i/N] generate what the profile needs (parallel, progress bar)
+    hepcourse data verify               re-check every cached file of the profile (checksums)
+    hepcourse data info jets            the dataset card
+    hepcourse data clear jets --yes     delete a dataset's cache
+    hepcourse check                     environment doctor: versions, data, compilers, GPU
+
+The profile comes from --profile or HEPCOURSE_PROFILE (quick by default), the cache from
+HEPCOURSE_DATA. Shards are independent files, so `prepare --shard i/N` can run on N machines
+of a batch system that share HEPCOURSE_DATA; the results are the same as one local run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+
+from . import config
+from .data import REGISTRY, dataset
+
+
+def _tasks(args) -> list[tuple[object, tuple]]:
+    names = [args.dataset] if getattr(args, "dataset", None) else sorted(REGISTRY)
+    out = []
+    for name in names:
+        module = dataset(name)
+        out += [(module, task) for task in module.profile_tasks(config.profile(args.profile))]
+    return out
+
+
+def cmd_list(args) -> int:
+    prof = config.profile(args.profile)
+    print(f"cache: {config.data_dir()}   profile: {prof.name}")
+    for name in sorted(REGISTRY):
+        module = dataset(name)
+        states = [module.task_status(t) for t in module.profile_tasks(prof)]
+        n_ok = states.count("ok")
+        print(f"  {name:10s} {n_ok}/{len(states)} shards ready  {(module.__doc__ or '').splitlines()[0]}")
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from .data.sharding import parse_shard, run_parallel, select_shard
+
+    tasks = _tasks(args)
+    if args.shard:
+        index, total = parse_shard(args.shard)
+        tasks = select_shard(tasks, index, total)
+    todo = [(m, t) for m, t in tasks if m.task_status(t) != "ok"]
+    print(f"profile {config.profile(args.profile).name}: {len(tasks) - len(todo)}/{len(tasks)} shards "
+          f"already cached in {config.data_dir()}; generating {len(todo)}")
+    by_module: dict = {}
+    for module, task in todo:
+        by_module.setdefault(module, []).append(task)
+    for module, module_tasks in by_module.items():
+        run_parallel(module.ensure_shard, module_tasks, workers=args.workers, desc=f"{module.NAME} shards")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    bad = 0
+    for module, task in _tasks(args):
+        status = module.task_status(task)
+        if status != "ok":
+            bad += 1
+            print(f"  {module.task_label(task)}: {status}")
+    print(f"{bad} problem(s) found" if bad else "all cached files are valid")
+    return 1 if bad else 0
+
+
+def cmd_info(args) -> int:
+    print(dataset(args.dataset).card())
+    return 0
+
+
+def cmd_clear(args) -> int:
+    path = config.data_dir() / args.dataset
+    dataset(args.dataset)  # unknown names fail with the list of datasets
+    if not args.yes:
+        print(f"would delete {path}; add --yes to do it")
+        return 1
+    shutil.rmtree(path, ignore_errors=True)
+    print(f"deleted {path}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .doctor import run_checks
+
+    return run_checks()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hepcourse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    data = sub.add_parser("data", help="prepare, verify and inspect the course datasets")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    for name, func, help_ in [("list", cmd_list, "datasets and their cache state"),
+                              ("prepare", cmd_prepare, "generate what the profile needs"),
+                              ("verify", cmd_verify, "re-check every cached file")]:
+        p = data_sub.add_parser(name, help=help_)
+        p.add_argument("--profile", choices=sorted(config.PROFILES), default=None)
+        if name != "list":
+            p.add_argument("--dataset", choices=sorted(REGISTRY), default=None)
+        if name == "prepare":
+            p.add_argument("--workers", type=int, default=None, help="worker processes (default: all CPUs)")
+            p.add_argument("--shard", default=None, help="only shard i of N, e.g. 0/4 (for batch systems)")
+        p.set_defaults(func=func)
+    p = data_sub.add_parser("info", help="show a dataset card")
+    p.add_argument("dataset", choices=sorted(REGISTRY))
+    p.set_defaults(func=cmd_info)
+    p = data_sub.add_parser("clear", help="delete a dataset's cache")
+    p.add_argument("dataset", choices=sorted(REGISTRY))
+    p.add_argument("--yes", action="store_true")
+    p.set_defaults(func=cmd_clear)
+    sub.add_parser("check", help="environment doctor").set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as problem:
+        print(f"hepcourse: error: {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
