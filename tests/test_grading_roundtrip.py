@@ -1,0 +1,117 @@
+"""The exercise through nbgrader itself: release matches the source, and autograding gives
+full marks to the solution, 0 to the untouched release and partial credit to a wrong answer."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def _nbgrader(course: Path, *args, timeout=1800):
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def _make_course(tmp_path: Path, assignment: str) -> Path:
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    _nbgrader(course, "generate_assignment", assignment, "--force")
+    return course
+
+
+def _normalised(path: Path) -> list:
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, json.dumps(c.metadata.get("nbgrader", {}), sort_keys=True)) for c in nb.cells]
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def course(request, tmp_path_factory):
+    return request.param, _make_course(tmp_path_factory.mktemp(request.param), request.param)
+
+
+def test_committed_release_equals_fresh_generate_assignment(course):
+    assignment, path = course
+    fresh = path / "exercises" / assignment / f"{assignment}.ipynb"
+    committed = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+    assert committed.exists(), f"exercises/{assignment} is missing: run `make release`"
+    assert _normalised(committed) == _normalised(fresh), (
+        f"exercises/{assignment} is out of date with solutions/{assignment}: run `make release`")
+
+
+def test_release_holds_no_solution_or_hidden_test(course):
+    assignment, _ = course
+    source = (ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text()
+    release = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release, f"the release contains the marker {marker!r}"
+    src_nb = nbformat.reads(source, as_version=4)
+    secret_lines = {
+        line.strip()
+        for cell in src_nb.cells
+        for block in SOLUTION_BLOCK.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
+        for line in block.splitlines()
+        if len(line.strip()) > 20
+    }
+    assert secret_lines, "no solution lines found in the source: are the markers spelled right?"
+    rel_nb = nbformat.reads(release, as_version=4)
+    release_lines = {line.strip() for cell in rel_nb.cells for line in cell.source.splitlines()}
+    leaked = sorted(secret_lines & release_lines)
+    assert not leaked, f"solution or hidden-test lines leaked into the release: {leaked[:5]}"
+
+
+def _break_build_cnn(source_nb):
+    """A plausible mistake: two softmax outputs instead of one sigmoid output."""
+    nb = nbformat.read(source_nb, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "build_cnn":
+            assert 'Dense(1, activation="sigmoid")' in cell.source
+            cell.source = cell.source.replace('Dense(1, activation="sigmoid")', 'Dense(2, activation="softmax")')
+    return nb
+
+
+def test_autograde_round_trip(course):
+    assignment, path = course
+    if assignment != "01_classification":
+        pytest.skip("submission variants are defined for 01_classification")
+    source_nb = path / "solutions" / assignment / f"{assignment}.ipynb"
+    release_nb = path / "exercises" / assignment / f"{assignment}.ipynb"
+    submissions = {
+        "solution": nbformat.read(source_nb, as_version=4),
+        "untouched": nbformat.read(release_nb, as_version=4),
+        "wrong_cnn": _break_build_cnn(source_nb),
+    }
+    for student, nb in submissions.items():
+        target = path / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, target)
+    _nbgrader(path, "autograde", assignment, "--force")
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{path / 'gradebook.db'}") as gb:
+        total = gb.find_assignment(assignment).max_score
+        scores = {s: gb.find_submission(assignment, s).score for s in submissions}
+        per_cell = {
+            s: {g.name: g.score for g in gb.find_submission_notebook(assignment, assignment, s).grades}
+            for s in submissions
+        }
+    assert total == 11
+    assert scores["solution"] == total, f"the solution lost points: {per_cell['solution']}"
+    assert scores["untouched"] == 0, f"the untouched release earned points: {per_cell['untouched']}"
+    assert scores["wrong_cnn"] == total - 4, (
+        f"a wrong CNN should lose exactly the 4 CNN points: {per_cell['wrong_cnn']}")
+    assert per_cell["wrong_cnn"]["test_images"] == 2 and per_cell["wrong_cnn"]["test_cnn_structure"] == 0
