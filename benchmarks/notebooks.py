@@ -1,0 +1,69 @@
+"""Wall time and peak memory of every lecture and exercise-solution notebook.
+
+Each notebook is executed on a fresh kernel (as nbval and the autograder do) while a
+watcher samples the resident memory of the kernel process and its children; the data
+cache should be prepared first (`make data`) so that generation is not timed.
+Budgets for the quick profile on 2 cores: <= 180 s and <= 1.5 GB per notebook.
+
+    python benchmarks/notebooks.py [NOTEBOOK ...]
+"""
+
+import argparse
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_S, BUDGET_GB = 180, 1.5
+
+
+def run(notebook: Path, out_dir: Path) -> tuple[float, float, int]:
+    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+           "--ExecutePreprocessor.timeout=1200", "--output-dir", str(out_dir), str(notebook)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=notebook.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    parent = psutil.Process(proc.pid)
+
+    def watch():
+        nonlocal peak
+        while proc.poll() is None:
+            try:
+                kernels = [p for p in parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in kernels))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    watcher.join()
+    if proc.returncode:
+        print(err.decode()[-2000:], file=sys.stderr)
+    return time.perf_counter() - start, peak / 1e9, proc.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args()
+    notebooks = args.notebooks or sorted(ROOT.glob("lectures/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = [(nb, *run(nb.resolve(), out_dir)) for nb in notebooks]
+    print(f"\nNotebook execution (fresh kernel, cached data; budget {BUDGET_S} s, {BUDGET_GB} GB)")
+    print(f"{'notebook':52s} {'wall s':>7s} {'peak GB':>8s}  status")
+    for nb, wall, peak, rc in rows:
+        ok = rc == 0 and wall <= BUDGET_S and peak <= BUDGET_GB
+        status = "ok" if ok else ("FAILED" if rc else "over budget")
+        print(f"{str(nb.relative_to(ROOT)):52s} {wall:7.1f} {peak:8.2f}  {status}")
+    return 0 if all(rc == 0 for *_, rc in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
