@@ -1,0 +1,120 @@
+# Deep Learning in Particle and Astroparticle Physics: one-command entry points.
+#
+#   make lab    set up .venv, prepare the data, open JupyterLab on the lectures
+#   make test   set up .venv, prepare the data, run every test and execute every lecture
+#
+# Both work from a fresh clone with nothing installed but Python 3.11 (or 3.12) and make.
+# Settings (environment or make variables):
+#   HEPCOURSE_PROFILE=quick|full   sample sizes and epochs (default quick)
+#   PYTHON=/path/to/python3.11     interpreter used to create .venv (default: python3.11,
+#                                  else python3 if it is 3.11 or 3.12)
+#   PYTEST_ARGS="-k ..."           extra pytest arguments for `make test`
+#   LAB_ARGS="--port=9999 ..."     extra JupyterLab arguments for `make lab`
+#   CI=true or NO_LAB=1            `make lab` prepares everything but does not start Jupyter
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTHON ?=
+
+HEPCOURSE_PROFILE ?= quick
+export HEPCOURSE_PROFILE
+# Recipes see the venv's tools first, as in an activated venv: nbgrader's gradebook runs
+# `alembic` as a subprocess found on PATH, and notebooks may call `jupyter`/`nbgrader`.
+export PATH := $(VENV)/bin:$(PATH)
+
+PYTEST_ARGS ?=
+CI ?=
+NO_LAB ?=
+LAB_ARGS ?=
+ASSIGNMENT ?=
+
+LAB_CMD = $(VENV)/bin/jupyter lab --notebook-dir=$(ROOT) --LabApp.default_url=/lab/tree/lectures $(LAB_ARGS)
+
+.PHONY: help env data lab test release benchmark clean-env
+
+help: ## list the targets
+	@echo "usage: make <target>   (HEPCOURSE_PROFILE=$(HEPCOURSE_PROFILE))"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
+
+# ---- environment ---------------------------------------------------------------------
+# The venv is created once; `pip install -e .` reruns only when pyproject.toml is newer
+# than the stamp, so a repeated `make test` does not touch the network.
+env: $(STAMP) ## create .venv and install the course (only what changed)
+
+$(PY):
+	@py="$(PYTHON)"; \
+	if [ -z "$$py" ]; then \
+	  for cand in python3.11 python3; do \
+	    if command -v "$$cand" >/dev/null 2>&1 && \
+	       "$$cand" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null; then \
+	      py="$$cand"; break; \
+	    fi; \
+	  done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "error: the course needs Python 3.11 (3.12 also works) and none was found." >&2; \
+	  echo "  python3 is: $$(python3 --version 2>&1 || echo 'not installed')" >&2; \
+	  echo "  install 3.11, e.g.  pyenv install 3.11 && pyenv local 3.11" >&2; \
+	  echo "                      sudo apt-get install python3.11 python3.11-venv   (Debian/Ubuntu)" >&2; \
+	  echo "                      brew install python@3.11                          (macOS)" >&2; \
+	  echo "                      conda env create -f environment.yml               (conda)" >&2; \
+	  echo "  then run make again, or point to it: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11" >&2; \
+	  exit 1; \
+	fi; \
+	echo "creating $(VENV) with $$(command -v $$py) ($$($$py --version 2>&1))"; \
+	"$$py" -m venv "$(VENV)"
+
+$(STAMP): $(ROOT)/pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' || { \
+	  echo "error: $(VENV) uses $$($(PY) --version 2>&1); the course needs 3.11 or 3.12." >&2; \
+	  echo "  run: make clean-env && make $(MAKECMDGOALS)" >&2; exit 1; }
+	$(PY) -m pip install --disable-pip-version-check -e "$(ROOT)"
+	@touch "$(STAMP)"
+
+clean-env: ## delete .venv (the data cache is kept)
+	rm -rf "$(VENV)"
+
+# ---- data ----------------------------------------------------------------------------
+data: env ## generate/verify the datasets of the profile in the cache (fast when cached)
+	$(PY) -m hepcourse data prepare --profile $(HEPCOURSE_PROFILE)
+
+# ---- the two user-facing targets -------------------------------------------------------
+lab: data ## open JupyterLab on the lectures (CI=true or NO_LAB=1: prepare only)
+	@if [[ "$(CI)" =~ ^(true|True|TRUE|1|yes)$$ || "$(NO_LAB)" =~ ^(true|True|TRUE|1|yes)$$ ]]; then \
+	  echo "CI/NO_LAB is set: environment and data are ready; not starting JupyterLab."; \
+	  echo "would run: $(LAB_CMD)"; \
+	else \
+	  cd "$(ROOT)" && exec $(LAB_CMD); \
+	fi
+
+test: data ## run tests/ and execute every lecture notebook (nbval); what CI runs
+	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+
+# ---- maintainers -----------------------------------------------------------------------------
+benchmark: data ## generation rate, notebook time + memory, autograde time -> benchmarks/results/
+	@mkdir -p "$(ROOT)/benchmarks/results"
+	@cd "$(ROOT)"; \
+	for b in generation notebooks grading; do \
+	  echo "== benchmarks/$$b.py"; \
+	  MPLBACKEND=Agg $(PY) "benchmarks/$$b.py" | tee "benchmarks/results/$$b.txt"; \
+	done
+
+# ---- instructors ---------------------------------------------------------------------------
+release: env ## regenerate exercises/ from solutions/ (all, or ASSIGNMENT=NN_topic)
+	@cd "$(ROOT)"; \
+	assignments="$(ASSIGNMENT)"; \
+	if [ -z "$$assignments" ]; then \
+	  for d in solutions/*/; do if [ -d "$$d" ]; then assignments="$$assignments $$(basename "$$d")"; fi; done; \
+	fi; \
+	if [ -z "$$assignments" ]; then echo "no assignments under solutions/"; exit 0; fi; \
+	for a in $$assignments; do \
+	  echo "== nbgrader generate_assignment $$a"; \
+	  $(VENV)/bin/nbgrader generate_assignment "$$a" --force; \
+	done
