@@ -9,8 +9,9 @@ Dataset card
   multiparton interactions, ISR/FSR and hadronisation on.
   Signal: ttbar (``Top:gg2ttbar``, ``Top:qqbar2ttbar``), pTHat 500-700 GeV, both W -> qq'.
   Background: QCD dijets (``HardQCD:all``), pTHat 520-700 GeV.
-* **Detector**: the particle-flow model of `hepcourse.physics.detector` (tracks with pT
-  resolution, a 0.05 x 0.05 calorimeter with EM and hadronic resolutions, thresholds);
+* **Detector**: the particle-flow model of `hepcourse.physics.detector`, modelled on the Delphes
+  ATLAS card (tracks with efficiency and pT resolution, 0.1 x 10 degree calorimeter towers with
+  EM and hadronic resolutions, thresholds);
   switchable with ``detector=DetectorSettings(enabled=False)``.
 * **Jets**: FastJet anti-kT R = 0.8 on the particle-flow candidates; the leading jet of each
   event with 550 < pT < 650 GeV and |eta| < 2. Top jets are truth-matched: the top quark and its
