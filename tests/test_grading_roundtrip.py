@@ -2,6 +2,7 @@
 full marks to the solution, 0 to the untouched release and partial credit to a wrong answer."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", 
 
 def _nbgrader(course: Path, *args, timeout=1800):
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout)
+    # nbgrader calls console scripts (alembic) by name: find them next to this interpreter
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout, env=env)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
 
