@@ -144,6 +144,35 @@ def test_edgeconv_layer_zeroes_padding_and_ignores_padded_neighbours():
     assert EdgeConv.from_config(layer.get_config()).get_config() == layer.get_config()
 
 
+def test_edgeconv_layer_matches_a_direct_edge_by_edge_computation():
+    """The layer applies its first Dense per particle and gathers (an exact rewrite for speed);
+    here each edge (x_i, x_j - x_i) goes through the MLP one by one, as in the paper."""
+    keras.utils.set_random_seed(3)
+    layer = EdgeConv(k=3, channels=(6, 5))
+    features = padded_jets(5, seed=4)
+    mask = np.any(features != 0, axis=-1, keepdims=True).astype("float32")
+    layer([features[..., :2], features, mask])  # builds the weights
+    rng = np.random.default_rng(2)  # non-zero biases, so that a wrong bias term shows
+    layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    output = keras.ops.convert_to_numpy(layer([features[..., :2], features, mask]))
+    weights = layer.get_weights()  # kernel, bias per Dense layer
+
+    def mlp(edge):
+        for kernel, bias in zip(weights[::2], weights[1::2]):
+            edge = np.maximum(edge @ kernel + bias, 0.0)
+        return edge
+
+    for jet, out in zip(features, output):
+        real = np.flatnonzero(np.any(jet != 0, axis=-1))
+        for i in real:
+            others = real[real != i]
+            distance = ((jet[others, :2] - jet[i, :2]) ** 2).sum(axis=-1)
+            nearest = others[np.argsort(distance, kind="stable")[:3]]
+            expected = (np.mean([mlp(np.concatenate([jet[i], jet[j] - jet[i]])) for j in nearest], axis=0)
+                        if len(nearest) else np.zeros(5))
+            np.testing.assert_allclose(out[i], expected, rtol=1e-4, atol=1e-4)
+
+
 def test_edgeconv_keras_round_trip(tmp_path):
     keras.utils.set_random_seed(5)
     model = SMALL["edgeconv"]()

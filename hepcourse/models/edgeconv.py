@@ -68,11 +68,17 @@ class EdgeConv(keras.layers.Layer):
         # neighbours found only among the _FAR-penalised ones (itself, padding) do not count
         is_real_neighbour = ops.cast(ops.expand_dims(negative_distances > -0.5 * _FAR, -1), self.compute_dtype)
 
-        # edge features (B, N, k, 2F): (x_i, x_j - x_i), through the shared MLP
-        neighbour_features = _gather_neighbours(features, neighbours)
-        centre = ops.broadcast_to(ops.expand_dims(features, 2), ops.shape(neighbour_features))
-        edges = ops.concatenate([centre, neighbour_features - centre], axis=-1)
-        for dense in self.mlp:
+        # edge features (x_i, x_j - x_i) through the shared MLP. The first Dense layer is linear
+        # before its activation, W [x_i; x_j - x_i] + b = (W_i - W_j) x_i + W_j x_j + b, so it is
+        # applied once per particle and the results are gathered per edge: the same numbers as
+        # building the (B, N, k, 2F) edge tensor first, with k times fewer multiplications
+        first = self.mlp[0]
+        n_features = ops.shape(features)[-1]
+        w_centre, w_neighbour = first.kernel[:n_features], first.kernel[n_features:]
+        own = ops.matmul(features, w_centre - w_neighbour) + first.bias  # (B, N, C)
+        other = ops.matmul(features, w_neighbour)  # (B, N, C)
+        edges = first.activation(ops.expand_dims(own, 2) + _gather_neighbours(other, neighbours))
+        for dense in self.mlp[1:]:
             edges = dense(edges)
 
         # mean over real neighbours only, then zero the output of padded particles
