@@ -1,16 +1,20 @@
 """The exercise through nbgrader itself: release matches the source, and autograding gives
 full marks to the solution, 0 to the untouched release and partial credit to a wrong answer."""
 
+import ast
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from hepcourse import grading
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
@@ -53,6 +57,37 @@ def test_committed_release_equals_fresh_generate_assignment(course):
     assert committed.exists(), f"exercises/{assignment} is missing: run `make release`"
     assert _normalised(committed) == _normalised(fresh), (
         f"exercises/{assignment} is out of date with solutions/{assignment}: run `make release`")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_graded_test_cells_do_not_end_in_a_value(assignment):
+    """nbgrader takes a number shown as a test cell's result as that cell's partial credit, so a
+    test ending in e.g. ``check_classifier_auc(...)`` (which returns the AUC) would score the AUC
+    instead of full points. Every graded test cell must end in a statement, not an expression."""
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    offending = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        body = ast.parse(code).body
+        if body and isinstance(body[-1], ast.Expr) and not _returns_none(body[-1].value):
+            offending.append(f"{meta['grade_id']}: {ast.unparse(body[-1])[:80]}")
+    assert not offending, f"graded test cells whose last line leaves a value (nbgrader partial credit): {offending}"
+
+
+def _returns_none(node) -> bool:
+    """True for a call to print() or to a hepcourse.grading function annotated ``-> None``."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "grading":
+        target = getattr(grading, func.attr, None)
+        return target is not None and typing.get_type_hints(target).get("return") is type(None)
+    return False
 
 
 def test_release_holds_no_solution_or_hidden_test(course):
