@@ -1,0 +1,1 @@
+"""Instructor tools: release, collect, grade, feedback, grades."""
