@@ -94,7 +94,12 @@ lab: data ## open JupyterLab on the lectures (CI=true or NO_LAB=1: prepare only)
 	  cd "$(ROOT)" && exec $(LAB_CMD); \
 	fi
 
-test: data ## run tests/ and execute every lecture notebook (nbval); what CI runs
+# ---- system packages: headless Chromium + chromedriver (tests/test_browser.py), g++ (hls4ml) ----
+.PHONY: system
+system: ## install the Debian packages the tests need (root + apt only)
+	@bash "$(ROOT)/tools/install_system_packages.sh"
+
+test: data system ## run tests/ and execute every lecture notebook (nbval); what CI runs
 	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
 # ---- maintainers -----------------------------------------------------------------------------
