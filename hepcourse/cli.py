@@ -1,15 +1,28 @@
 """The `hepcourse` command line (also `python -m hepcourse`).
 
-    hepcourse data list                 datasets and the state of their cache
-    hepcourse data prepare [--shard i/N] generate what the profile needs (parallel, progress bar)
-    hepcourse data verify               re-check every cached file of the profile (checksums)
-    hepcourse data info jets            the dataset card
-    hepcourse data clear jets --yes     delete a dataset's cache
-    hepcourse check                     environment doctor: versions, data, compilers, GPU
+Data (students and instructors):
+    hepcourse data list                   datasets and the state of their cache
+    hepcourse data prepare [--shard i/N]  generate what the profile needs (parallel, progress bar)
+    hepcourse data merge DIR [DIR ...]    take valid shards that batch jobs wrote elsewhere
+    hepcourse data verify                 re-check every cached file of the profile (checksums)
+    hepcourse data info jets              the dataset card
+    hepcourse data clear jets --yes       delete a dataset's cache
+    hepcourse check                       environment doctor: versions, data, sandbox, g++, GPU
+
+A week of teaching (in the course folder, or with --course DIR):
+    hepcourse release 01                  student version -> exercises/ (and --exchange DIR)
+    hepcourse collect 01 --from moodle.zip  LMS export (Moodle, Canvas, ILIAS, folder) -> submitted/
+    hepcourse grade 01 --workers 2        autograde everything new, each submission in a sandbox
+    hepcourse feedback 01                 HTML feedback per student -> feedback/
+    hepcourse grades --csv grades.csv     the grades table for the LMS
+
+Students, before submitting:
+    hepcourse validate exercises/01_classification/01_classification.ipynb
 
 The profile comes from --profile or HEPCOURSE_PROFILE (quick by default), the cache from
-HEPCOURSE_DATA. Shards are independent files, so `prepare --shard i/N` can run on N machines
-of a batch system that share HEPCOURSE_DATA; the results are the same as one local run.
+HEPCOURSE_DATA. Shards are independent files: `prepare --shard i/N` can run as N batch jobs
+that share HEPCOURSE_DATA, or that each write their own and are merged with `data merge`;
+the result is the same as one local run. `hepcourse COMMAND --help` explains each command.
 """
 
 from __future__ import annotations
@@ -71,6 +84,18 @@ def cmd_verify(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_merge(args) -> int:
+    from .data.sharding import merge_caches
+
+    report = merge_caches(_tasks(args), args.sources, config.data_dir())
+    for key in ("copied", "kept", "missing", "invalid"):
+        print(f"  {key:8s} {len(report[key])}")
+    for line in report["invalid"][:10]:
+        print(f"  invalid: {line}")
+    print(f"cache: {config.data_dir()}")
+    return 1 if report["missing"] or report["invalid"] else 0
+
+
 def cmd_info(args) -> int:
     print(dataset(args.dataset).card())
     return 0
@@ -110,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--workers", type=int, default=None, help="worker processes (default: all CPUs)")
             p.add_argument("--shard", default=None, help="only shard i of N, e.g. 0/4 (for batch systems)")
         p.set_defaults(func=func)
+    p = data_sub.add_parser("merge", help="copy valid shards from other cache folders (batch jobs) into the cache")
+    p.add_argument("sources", nargs="+", help="cache folders that `prepare --shard i/N` wrote (their HEPCOURSE_DATA)")
+    p.add_argument("--profile", choices=sorted(config.PROFILES), default=None)
+    p.add_argument("--dataset", choices=sorted(REGISTRY), default=None)
+    p.set_defaults(func=cmd_merge)
     p = data_sub.add_parser("info", help="show a dataset card")
     p.add_argument("dataset", choices=sorted(REGISTRY))
     p.set_defaults(func=cmd_info)
@@ -117,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", choices=sorted(REGISTRY))
     p.add_argument("--yes", action="store_true")
     p.set_defaults(func=cmd_clear)
-    sub.add_parser("check", help="environment doctor").set_defaults(func=cmd_check)
+    sub.add_parser("check", help="environment doctor: what works, what does not, how to fix it").set_defaults(func=cmd_check)
+    from .instructor.commands import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -125,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as problem:
+    except (ValueError, RuntimeError) as problem:  # CourseError, SandboxError, bad input: say what is wrong
         print(f"hepcourse: error: {problem}", file=sys.stderr)
         return 2
 

@@ -52,3 +52,61 @@ def test_module_entry_point_and_unknown_profile(tmp_cache):
     result = subprocess.run([sys.executable, "-m", "hepcourse", "data", "list", "--profile", "huge"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice: 'huge'" in result.stderr
+
+
+# ---- data merge: shards written by batch jobs into their own caches ---------------------------
+
+def test_merge_takes_valid_shards_and_refuses_corrupt_ones(tmp_path, monkeypatch, capsys):
+    from hepcourse import config
+    from hepcourse.data import jets
+
+    real = config.data_dir()
+    tasks = jets.profile_tasks(config.profile("quick"))
+    if jets.task_status(tasks[0]) != "ok" or jets.task_status(tasks[1]) != "ok":
+        pytest.skip("needs the prepared quick-profile cache (make data)")
+    job_a, job_b = tmp_path / "job0", tmp_path / "job1"
+    for job, task in ((job_a, tasks[0]), (job_b, tasks[1])):
+        target = job / jets.task_path(task).relative_to(real)
+        target.parent.mkdir(parents=True)
+        target.write_bytes(jets.task_path(task).read_bytes())
+    corrupt = job_b / jets.task_path(tasks[2]).relative_to(real)
+    corrupt.parent.mkdir(parents=True, exist_ok=True)
+    corrupt.write_bytes(jets.task_path(tasks[2]).read_bytes()[:5000])  # a truncated copy
+
+    monkeypatch.setenv("HEPCOURSE_DATA", str(tmp_path / "merged"))
+    assert cli.main(["data", "merge", str(job_a), str(job_b), "--profile", "quick"]) == 1  # the rest is missing
+    out = capsys.readouterr().out
+    assert "copied   2" in out and "invalid  1" in out and "truncated or corrupted" in out
+    assert jets.task_status(tasks[0]) == "ok" and jets.task_status(tasks[1]) == "ok"
+    assert jets.task_status(tasks[2]) == "missing"
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+def test_check_prints_a_fix_for_each_problem(capsys):
+    from hepcourse import doctor
+
+    def broken(report):
+        report.problem("the flux capacitor is missing", "apt-get install flux-capacitor")
+
+    assert doctor.run_checks((doctor.check_python, broken)) == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM  the flux capacitor is missing" in out and "fix: apt-get install flux-capacitor" in out
+    assert doctor.run_checks((doctor.check_python, doctor.check_pins, doctor.check_nbgrader)) == 0
+
+
+def test_check_finds_a_wrong_pin(monkeypatch, capsys):
+    from hepcourse import doctor
+
+    real = doctor.metadata.version
+    monkeypatch.setattr(doctor.metadata, "version", lambda name: "0.0.1" if name == "keras" else real(name))
+    assert doctor.run_checks((doctor.check_pins,)) == 1
+    assert "keras 0.0.1 (pinned ==" in capsys.readouterr().out
+
+
+def test_size_arguments():
+    from hepcourse.instructor.commands import parse_size
+
+    assert parse_size("3G") == 3 * 2**30 and parse_size("512M") == 512 * 2**20 and parse_size("2.5GiB") == int(2.5 * 2**30)
+    with pytest.raises(Exception, match="not a size"):
+        parse_size("lots")

@@ -249,6 +249,16 @@ def task_label(task: tuple) -> str:
     return f"{NAME}/{split}/{process}-seed{seed}-shard{shard:05d}"
 
 
+def task_path(task: tuple) -> Path:
+    """Where a task's cache file lives (under the current HEPCOURSE_DATA)."""
+    return shard_path(*task)
+
+
+def task_settings(task: tuple) -> dict:
+    """The settings a task's cache file must hold to be valid."""
+    return shard_settings(*task)
+
+
 def task_status(task: tuple) -> str:
     """'ok', 'missing' or the reason the cached file is invalid."""
     path = shard_path(*task)

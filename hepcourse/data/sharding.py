@@ -71,3 +71,47 @@ def parse_shard(spec: str) -> tuple[int, int]:
 def select_shard(items: Iterable, index: int, total: int) -> list:
     """Items assigned to shard ``index`` of ``total`` (round robin)."""
     return [item for k, item in enumerate(items) if k % total == index]
+
+
+def merge_caches(tasks: Sequence[tuple], sources: Sequence, data_dir) -> dict[str, list[str]]:
+    """Copy valid shard files of ``tasks`` from other cache folders into ``data_dir``.
+
+    ``tasks`` are (dataset module, task) pairs; a shard already valid in ``data_dir`` is kept.
+    A candidate is validated (settings and checksum) before it is copied, through a temporary
+    file and a rename. Batch jobs that each wrote ``prepare --shard i/N`` into their own
+    HEPCOURSE_DATA are merged this way. Returns {"copied", "kept", "missing", "invalid"} labels.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from .cache import InvalidCacheFile, read_validated
+
+    data_dir = Path(data_dir)
+    report: dict[str, list[str]] = {"copied": [], "kept": [], "missing": [], "invalid": []}
+    for module, task in tasks:
+        label = module.task_label(task)
+        if module.task_status(task) == "ok":
+            report["kept"].append(label)
+            continue
+        relative = module.task_path(task).relative_to(data_dir)
+        for source in sources:
+            candidate = Path(source) / relative
+            if not candidate.is_file():
+                continue
+            try:
+                read_validated(candidate, module.task_settings(task))
+            except InvalidCacheFile as problem:
+                report["invalid"].append(f"{label}: {problem}")
+                continue
+            target = data_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            shutil.copyfile(candidate, tmp)
+            os.replace(tmp, target)
+            report["copied"].append(label)
+            break
+        else:
+            report["missing"].append(label)
+    return report

@@ -13,7 +13,6 @@ import dataclasses
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -107,14 +106,11 @@ class Course:
                     out[folder.name] = folder / assignment
         return out
 
-    def nbgrader(self, *args: str, timeout: float | None = 3600) -> subprocess.CompletedProcess:
-        """Run an nbgrader command in the course; raise CourseError with its log on failure."""
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env,
-                                capture_output=True, text=True, timeout=timeout)
-        if result.returncode != 0:
-            raise CourseError(f"nbgrader {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-4000:]}")
-        return result
+    def nbgrader(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+        """Run an nbgrader command in the course (raises NbgraderError, a ValueError, on failure)."""
+        from .reports import run_nbgrader
+
+        return run_nbgrader(self.root, *args, timeout=timeout)
 
 
 def find_leaks(source_nb: Path, release_nb: Path) -> list[str]:
