@@ -4,7 +4,6 @@ full marks to the solution, 0 to the untouched release and partial credit to a w
 import ast
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -15,11 +14,10 @@ import nbformat
 import pytest
 
 from hepcourse import grading
+from hepcourse.instructor.course import find_leaks, secret_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 
 def _nbgrader(course: Path, *args, timeout=1800):
@@ -92,23 +90,23 @@ def _returns_none(node) -> bool:
 
 def test_release_holds_no_solution_or_hidden_test(course):
     assignment, _ = course
-    source = (ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text()
-    release = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text()
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in release, f"the release contains the marker {marker!r}"
-    src_nb = nbformat.reads(source, as_version=4)
-    secret_lines = {
-        line.strip()
-        for cell in src_nb.cells
-        for block in SOLUTION_BLOCK.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
-        for line in block.splitlines()
-        if len(line.strip()) > 20
-    }
-    assert secret_lines, "no solution lines found in the source: are the markers spelled right?"
-    rel_nb = nbformat.reads(release, as_version=4)
-    release_lines = {line.strip() for cell in rel_nb.cells for line in cell.source.splitlines()}
-    leaked = sorted(secret_lines & release_lines)
-    assert not leaked, f"solution or hidden-test lines leaked into the release: {leaked[:5]}"
+    source = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+    assert secret_lines(source), "no solution lines found in the source: are the markers spelled right?"
+    leaks = find_leaks(source, ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+    assert not leaks, f"solution or hidden-test text leaked into the release: {leaks[:5]}"
+
+
+def test_leak_check_finds_a_leaked_line_and_a_marker(tmp_path):
+    source = ROOT / "solutions" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    leaked = sorted(secret_lines(source))[0]
+    release = tmp_path / "release.ipynb"
+    nb.cells = [nbformat.v4.new_code_cell(f"x = 1\n{leaked}")]
+    nbformat.write(nb, release)
+    assert find_leaks(source, release) == [f"line {leaked!r}"]
+    nb.cells = [nbformat.v4.new_code_cell("### END SOLUTION")]
+    nbformat.write(nb, release)
+    assert find_leaks(source, release) == ["marker 'END SOLUTION'"]
 
 
 def _break_build_cnn(source_nb):

@@ -10,7 +10,10 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from hepcourse.instructor.sandbox import Limits
+
 ASSIGNMENT = "01_classification"
+LIMITS = Limits()  # what `hepcourse grade` enforces by default; stated in the notebook
 AUC_TARGET = 0.95
 AUC_PARTIAL = 0.90
 
@@ -82,12 +85,16 @@ cells = [
 Each test cell is worth its points on its own, so a task you skip costs only its own points.
 Cells marked *read-only* are the tests; hidden tests run when your notebook is graded.
 
-**Time limit**: the grader runs the whole notebook on 2 CPU cores with a limit of
-10 minutes per cell; the reference solution needs about one minute in total.
+**Limits**: the grader (`hepcourse grade`) runs the whole notebook from the top in a sandbox
+that holds only this notebook's folder and the course data, with no network, on one or two
+CPU cores: at most {LIMITS.wall_s / 60:.0f} minutes for the notebook, {LIMITS.cell_s / 60:.0f} minutes for one cell and
+{LIMITS.memory_bytes / 2**30:.0f} GB of memory. A cell that runs past its limit is stopped and
+scores 0, as do the cells after a crash. The reference solution needs about one minute.
 
-**Before you submit**: *Kernel > Restart & Run All*, and check that every visible test passes.
-The `hepcourse.grading.check_*` functions used below tell you what is physically wrong;
-you can call them yourself at any time.
+**Before you submit**: *Kernel > Restart & Run All*, then click **Validate** in the notebook
+toolbar (or run `hepcourse validate 01_classification.ipynb` in a terminal): it runs the
+notebook with its visible tests and tells you what fails. The `hepcourse.grading.check_*`
+functions used below say what is physically wrong; you can call them yourself at any time.
 
 Write your code only where it says `YOUR CODE HERE` (delete the `raise NotImplementedError()`).
 Do not call `hepcourse.physics.images`: that is the reference the graders compare with.
