@@ -263,6 +263,22 @@ def _run_worker(course: Course, assignment: str, student: str, level: str, limit
     return Outcome(student, "graded", result["score"], result["max_score"], seconds, result["problems"])
 
 
+def _require_data() -> None:
+    """Submissions read the course data read-only: it must be complete before grading starts."""
+    from .. import config
+    from ..data import REGISTRY, dataset
+
+    profile = config.profile()
+    for name in sorted(REGISTRY):
+        module = dataset(name)
+        tasks = module.profile_tasks(profile)
+        missing = [t for t in tasks if module.task_status(t) != "ok"]
+        if missing:
+            raise CourseError(f"the {profile.name}-profile data are not complete in {config.data_dir()} "
+                              f"({len(missing)}/{len(tasks)} {name} shards missing or invalid); submissions cannot "
+                              f"generate them in the sandbox: run `hepcourse data prepare --profile {profile.name}` first")
+
+
 def grade(course: Course, week: str, *, workers: int = 2, limits: Limits | None = None, level: str | None = None,
           regrade: bool = False, students: list[str] | None = None, progress: bool = True) -> GradeSummary:
     """Grade every submission of an assignment (or only ``students``), ``workers`` at a time.
@@ -278,6 +294,7 @@ def grade(course: Course, week: str, *, workers: int = 2, limits: Limits | None 
             gb.find_assignment(assignment)
         except MissingEntry:
             raise CourseError(f"{assignment} is not in the gradebook: run `hepcourse release {week}` first") from None
+    _require_data()
     level = detect_level(level)
     workers = max(1, int(workers))
     if limits is None:

@@ -156,10 +156,16 @@ def kernel_env(workdir: Path, limits: Limits, extra: dict[str, str] | None = Non
         "XDG_CACHE_HOME": str(workdir / ".home" / "cache"),
         "KERAS_HOME": str(workdir / ".home" / "keras"),
         "JUPYTER_RUNTIME_DIR": str(workdir / ".home" / "runtime"),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
+        # nbgrader scores a test cell with ANY stderr output as 0: TensorFlow's C++ start-up
+        # messages (e.g. "failed call to cuInit" on a machine without a GPU) must stay silent
+        "TF_CPP_MIN_LOG_LEVEL": "3",
         "NBGRADER_EXECUTION": "autograde",
     }
-    for name in ("HEPCOURSE_PROFILE", "HEPCOURSE_DATA", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"):
+    from .. import config
+
+    # the grader's data cache (shown read-only), not the default under the sandbox's empty HOME
+    env["HEPCOURSE_DATA"] = str(config.data_dir())
+    for name in ("HEPCOURSE_PROFILE", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"):
         if name in os.environ:
             env[name] = os.environ[name]
     if limits.threads:
