@@ -1,5 +1,6 @@
-"""The exercise through nbgrader itself: release matches the source, and autograding gives
-full marks to the solution, 0 to the untouched release and partial credit to a wrong answer."""
+"""The exercise through nbgrader itself: release matches the source, and autograding (with
+`hepcourse grade`, i.e. nbgrader's autograder with the kernel in the sandbox) gives full marks
+to the solution, 0 to the untouched release and partial credit to a wrong answer."""
 
 import ast
 import json
@@ -14,7 +15,8 @@ import nbformat
 import pytest
 
 from hepcourse import grading
-from hepcourse.instructor.course import find_leaks, secret_lines
+from hepcourse.instructor.autograde import grade
+from hepcourse.instructor.course import Course, find_leaks, secret_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
@@ -134,7 +136,9 @@ def test_autograde_round_trip(course):
         target = path / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, target)
-    _nbgrader(path, "autograde", assignment, "--force")
+    # what instructors run: nbgrader's autograder, 2 submissions at a time, each in the sandbox
+    summary = grade(Course(path), assignment, workers=2, progress=False)
+    assert not summary.by_status("failed"), summary.table()
 
     from nbgrader.api import Gradebook
 
