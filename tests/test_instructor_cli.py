@@ -74,3 +74,29 @@ def test_validate_passes_a_solution_and_teaches_on_a_mistake(course, tmp_path, c
     out = capsys.readouterr().out
     assert "VALIDATION FAILED" in out and "the mean of 1, 2, 3 is 2" in out
     assert cli.main(["validate", str(tmp_path / "missing.ipynb")]) == 2
+
+
+@pytest.mark.slow
+def test_hub_exchange_release_fetch_submit_collect(tmp_path, capsys):
+    """The JupyterHub path: release to the exchange, a student fetches and submits with nbgrader,
+    `hepcourse collect --exchange` brings the submission into submitted/."""
+    import getpass
+    import os
+    import subprocess
+    import sys
+
+    course = Course(gc.make_course(tmp_path / "course"))
+    exchange = tmp_path / "exchange"
+    assert cli.main(["release", "00", "--exchange", str(exchange), "--course", str(course.root)]) == 0
+    assert "released to the exchange" in capsys.readouterr().out
+    home = tmp_path / "student"
+    home.mkdir()
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    for step in ("fetch_assignment", "submit"):
+        result = subprocess.run([sys.executable, "-m", "nbgrader", step, gc.ASSIGNMENT, "--course", "hepcourse",
+                                 f"--Exchange.root={exchange}"], cwd=home, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert cli.main(["collect", "00", "--course", str(course.root)]) == 2
+    assert "exactly one of --from" in capsys.readouterr().err
+    assert cli.main(["collect", "00", "--exchange", str(exchange), "--course", str(course.root)]) == 0
+    assert (course.submitted / getpass.getuser() / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb").is_file()

@@ -4,6 +4,7 @@ A week of teaching, run in the course folder (or pass --course DIR):
 
     hepcourse release 01                          student version -> exercises/ (and --exchange DIR)
     hepcourse collect 01 --from moodle.zip        LMS export -> submitted/<student>/01_.../
+                                                  (on a JupyterHub: --exchange /srv/nbgrader/exchange)
     hepcourse grade 01 --workers 2                autograde everything new, in the sandbox
     hepcourse feedback 01                         feedback/<student>/01_.../*.html
     hepcourse grades --csv grades.csv             one row per student, for the LMS
@@ -48,6 +49,14 @@ def cmd_collect(args) -> int:
     from .collect import collect
 
     course = _course(args)
+    if (args.source is None) == (args.exchange is None):
+        raise ValueError("give exactly one of --from DIR_OR_ZIP (an LMS export or a folder) and --exchange DIR "
+                         "(a JupyterHub's nbgrader exchange)")
+    if args.exchange is not None:
+        from .course import collect_from_exchange
+
+        print(collect_from_exchange(course, args.week, args.exchange)[-3000:])
+        return 0
     report = collect(course.root, course.assignment(args.week), Path(args.source), roster=args.roster,
                      dry_run=args.dry_run, layout=args.layout)
     print(report.summary())
@@ -140,7 +149,8 @@ def add_commands(sub) -> None:
                                    "submitted/<student>/<assignment>/. Reports students with no or duplicate "
                                    "submissions; an older submission that differs is kept in submitted/.previous.")
     p.add_argument("week")
-    p.add_argument("--from", dest="source", required=True, help="folder or .zip of submissions")
+    p.add_argument("--from", dest="source", default=None, help="folder or .zip of submissions")
+    p.add_argument("--exchange", default=None, help="or: collect from a JupyterHub's nbgrader exchange folder")
     p.add_argument("--roster", default=None, help="CSV with student_id and lms_id/login/email columns")
     p.add_argument("--layout", default="auto", choices=["auto", "moodle", "canvas", "ilias", "plain"])
     p.add_argument("--dry-run", action="store_true", help="report only, write nothing")

@@ -150,8 +150,8 @@ class ReleaseReport:
 
 def release(course: Course, week: str, *, exchange: str | os.PathLike | None = None) -> ReleaseReport:
     """Generate the student version of an assignment, refuse it if any solution leaked, and put
-    it where students get it: the release folder, and the nbgrader exchange when one is given
-    (or configured in nbgrader_config.py and existing)."""
+    it where students get it: the release folder, and the nbgrader exchange (a JupyterHub's
+    /srv/nbgrader/exchange) when ``exchange`` is given."""
     assignment = course.assignment(week)
     course.nbgrader("generate_assignment", assignment, "--force")
     notebooks = []
@@ -168,3 +168,11 @@ def release(course: Course, week: str, *, exchange: str | os.PathLike | None = N
         exchange_root.mkdir(parents=True, exist_ok=True)
         course.nbgrader("release_assignment", assignment, "--force", f"--Exchange.root={exchange_root}")
     return ReleaseReport(assignment, notebooks, exchange_root)
+
+
+def collect_from_exchange(course: Course, week: str, exchange: str | os.PathLike) -> str:
+    """Bring in what students submitted through a JupyterHub's nbgrader exchange (their
+    Submit button): nbgrader's own ``collect``, which writes submitted/<student>/<assignment>/."""
+    assignment = course.assignment(week)
+    result = course.nbgrader("collect", assignment, "--update", f"--Exchange.root={Path(exchange)}")
+    return (result.stdout + result.stderr).strip()
