@@ -32,7 +32,7 @@ import shutil
 import sys
 
 from . import config
-from .data import REGISTRY, dataset
+from .data import REGISTRY, dataset, profile_status
 
 
 def _tasks(args) -> list[tuple[object, tuple]]:
@@ -47,11 +47,8 @@ def _tasks(args) -> list[tuple[object, tuple]]:
 def cmd_list(args) -> int:
     prof = config.profile(args.profile)
     print(f"cache: {config.data_dir()}   profile: {prof.name}")
-    for name in sorted(REGISTRY):
-        module = dataset(name)
-        states = [module.task_status(t) for t in module.profile_tasks(prof)]
-        n_ok = states.count("ok")
-        print(f"  {name:10s} {n_ok}/{len(states)} shards ready  {(module.__doc__ or '').splitlines()[0]}")
+    for name, (ready, needed) in profile_status(prof).items():
+        print(f"  {name:10s} {ready}/{needed} shards ready  {(dataset(name).__doc__ or '').splitlines()[0]}")
     return 0
 
 

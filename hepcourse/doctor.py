@@ -69,19 +69,16 @@ def check_pins(report: Report) -> None:
 
 
 def check_data(report: Report) -> None:
-    from .data import REGISTRY, dataset
+    from .data import profile_status
 
     profile = config.profile()
     cache = config.data_dir()
     size = sum(p.stat().st_size for p in cache.rglob("*.h5")) / 1e6
-    for name in sorted(REGISTRY):
-        module = dataset(name)
-        tasks = module.profile_tasks(profile)
-        ready = sum(module.task_status(t) == "ok" for t in tasks)
-        if ready == len(tasks):
-            report.ok(f"data {name}: {ready}/{len(tasks)} shards of the {profile.name} profile in {cache} ({size:.0f} MB)")
+    for name, (ready, needed) in profile_status(profile).items():
+        if ready == needed:
+            report.ok(f"data {name}: {ready}/{needed} shards of the {profile.name} profile in {cache} ({size:.0f} MB)")
         else:
-            report.problem(f"data {name}: {ready}/{len(tasks)} shards of the {profile.name} profile ready in {cache}",
+            report.problem(f"data {name}: {ready}/{needed} shards of the {profile.name} profile ready in {cache}",
                            f"hepcourse data prepare --profile {profile.name}   (or: make data)")
 
 

@@ -4,10 +4,7 @@ to the solution, 0 to the untouched release and partial credit to a wrong answer
 
 import ast
 import json
-import os
 import shutil
-import subprocess
-import sys
 import typing
 from pathlib import Path
 
@@ -16,19 +13,10 @@ import pytest
 
 from hepcourse import grading
 from hepcourse.instructor.autograde import grade
-from hepcourse.instructor.course import Course, find_leaks, secret_lines
+from hepcourse.instructor.course import Course, find_leaks, run_nbgrader, secret_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
-
-
-def _nbgrader(course: Path, *args, timeout=1800):
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    # nbgrader calls console scripts (alembic) by name: find them next to this interpreter
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout, env=env)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
 
 
 def _make_course(tmp_path: Path, assignment: str) -> Path:
@@ -36,7 +24,7 @@ def _make_course(tmp_path: Path, assignment: str) -> Path:
     (course / "solutions").mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    _nbgrader(course, "generate_assignment", assignment, "--force")
+    run_nbgrader(course, "generate_assignment", assignment, "--force")
     return course
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 
 import nbformat
 import pytest
@@ -81,9 +80,10 @@ def test_hub_exchange_release_fetch_submit_collect(tmp_path, capsys):
     """The JupyterHub path: release to the exchange, a student fetches and submits with nbgrader,
     `hepcourse collect --exchange` brings the submission into submitted/."""
     import getpass
-    import os
     import subprocess
     import sys
+
+    from hepcourse.instructor.course import tool_env
 
     course = Course(gc.make_course(tmp_path / "course"))
     exchange = tmp_path / "exchange"
@@ -91,7 +91,7 @@ def test_hub_exchange_release_fetch_submit_collect(tmp_path, capsys):
     assert "released to the exchange" in capsys.readouterr().out
     home = tmp_path / "student"
     home.mkdir()
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    env = tool_env()
     for step in ("fetch_assignment", "submit"):
         result = subprocess.run([sys.executable, "-m", "nbgrader", step, gc.ASSIGNMENT, "--course", "hepcourse",
                                  f"--Exchange.root={exchange}"], cwd=home, env=env, capture_output=True, text=True)

@@ -1,7 +1,6 @@
 """Determinism and fault handling of the generated jet dataset's cache."""
 
 import multiprocessing
-import warnings
 
 import h5py
 import numpy as np

@@ -17,3 +17,13 @@ def dataset(name: str):
         return importlib.import_module(REGISTRY[name])
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(REGISTRY)}") from None
+
+
+def profile_status(profile) -> dict[str, tuple[int, int]]:
+    """{dataset name: (valid cached shards, shards the profile needs)}, every dataset."""
+    out = {}
+    for name in sorted(REGISTRY):
+        module = dataset(name)
+        tasks = module.profile_tasks(profile)
+        out[name] = (sum(module.task_status(t) == "ok" for t in tasks), len(tasks))
+    return out

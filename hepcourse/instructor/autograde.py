@@ -38,7 +38,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .course import Course, CourseError
+from .course import Course, CourseError, tool_env
 from .sandbox import Limits, detect_level
 
 KEEP_BACKUPS = 20
@@ -122,7 +122,7 @@ def grade_one(course: Course, assignment: str, student: str, *, level: str, limi
     from traitlets.config.loader import PyFileConfigLoader
 
     from .. import config as course_config
-    from .sandboxed_execute import NOT_RUN, SandboxedExecute, limits_config
+    from .sandboxed_execute import NOT_RUN, SandboxedExecute
 
     class LockedSaveAutoGrades(SaveAutoGrades):
         def preprocess(self, nb, resources):
@@ -144,7 +144,7 @@ def grade_one(course: Course, assignment: str, student: str, *, level: str, limi
                                                    CheckCellMetadata]
     data = course_config.data_dir()
     cfg.SandboxedExecute.sandbox_level = level
-    cfg.SandboxedExecute.limits = limits_config(limits)
+    cfg.SandboxedExecute.limits = dataclasses.asdict(limits)
     cfg.SandboxedExecute.readonly_paths = [str(data)] if data.is_dir() else []
     cfg.SandboxedExecute.hidden_paths = [str(course.root)]
     coursedir = CourseDirectory(config=cfg)
@@ -241,7 +241,7 @@ class GradeSummary:
             f"  graded now             {len(newly)}"
             + (f"  ({60 * len(newly) / self.seconds:.1f} submissions/min)" if newly and self.seconds else ""),
             f"  already graded         {len(self.by_status('skipped'))}",
-            f"  mean score             " + (f"{statistics.mean(scores):.2f} / {max_score:g}" if scores else "-"),
+            "  mean score             " + (f"{statistics.mean(scores):.2f} / {max_score:g}" if scores else "-"),
             f"  full marks / zero      {sum(s == max_score for s in scores)} / {sum(s == 0 for s in scores)}",
             f"  hit a time limit       {len(timeouts)}",
             f"  kernel died            {len(deaths)}",
@@ -267,9 +267,8 @@ class _Worker:
         cmd = [sys.executable, "-m", "hepcourse.instructor.autograde", "--course", str(self.course.root),
                "--assignment", self.assignment, "--level", self.level,
                "--limits", json.dumps(dataclasses.asdict(self.limits))]
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         with open(log_dir / f"worker-{threading.get_ident()}.log", "a") as stderr:
-            return subprocess.Popen(cmd, cwd=self.course.root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            return subprocess.Popen(cmd, cwd=self.course.root, env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=stderr, text=True, bufsize=1, start_new_session=True)
 
     def grade(self, student: str) -> Outcome:
@@ -325,16 +324,13 @@ class _Worker:
 def _require_data() -> None:
     """Submissions read the course data read-only: it must be complete before grading starts."""
     from .. import config
-    from ..data import REGISTRY, dataset
+    from ..data import profile_status
 
     profile = config.profile()
-    for name in sorted(REGISTRY):
-        module = dataset(name)
-        tasks = module.profile_tasks(profile)
-        missing = [t for t in tasks if module.task_status(t) != "ok"]
-        if missing:
+    for name, (ready, needed) in profile_status(profile).items():
+        if ready < needed:
             raise CourseError(f"the {profile.name}-profile data are not complete in {config.data_dir()} "
-                              f"({len(missing)}/{len(tasks)} {name} shards missing or invalid); submissions cannot "
+                              f"({needed - ready}/{needed} {name} shards missing or invalid); submissions cannot "
                               f"generate them in the sandbox: run `hepcourse data prepare --profile {profile.name}` first")
 
 

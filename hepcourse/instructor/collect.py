@@ -115,8 +115,8 @@ from typing import Callable, Iterator
 
 import nbformat
 
-RELEASE_DIRECTORY = "exercises"
-SUBMITTED_DIRECTORY = "submitted"
+from .course import Course
+
 PREVIOUS_DIRECTORY = ".previous"
 TIMESTAMP_FILE = "timestamp.txt"
 #: nbgrader's own default (``Exchange.timestamp_format``), always written in UTC.
@@ -557,7 +557,7 @@ def _previous_location(submitted: Path, student_id: str, assignment: str, curren
 
 
 def _released_notebooks(course_root: Path, assignment: str) -> list[str]:
-    release = course_root / RELEASE_DIRECTORY / assignment
+    release = Course(course_root).release / assignment
     notebooks = sorted(p.name for p in release.glob("*.ipynb")) if release.is_dir() else []
     if not notebooks:
         raise ValueError(f"no released notebook for assignment {assignment!r} in {release}: "
@@ -698,7 +698,7 @@ def _collect_files(course_root: Path, assignment: str, source: Path, files: list
             report.duplicates.append(DuplicateSubmission(student_id, notebook, group[-1].file.path,
                                                          [c.file.path for c in reversed(group[:-1])]))
 
-    submitted = course_root / SUBMITTED_DIRECTORY
+    submitted = Course(course_root).submitted
     for student_id, notebooks in sorted(chosen.items()):
         report.collected.append(_write_submission(submitted, assignment, student_id, notebooks,
                                                   max_file_bytes, report.dry_run))

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -108,9 +109,36 @@ class Course:
 
     def nbgrader(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         """Run an nbgrader command in the course (raises NbgraderError, a ValueError, on failure)."""
-        from .reports import run_nbgrader
-
         return run_nbgrader(self.root, *args, timeout=timeout)
+
+
+def tool_env() -> dict[str, str]:
+    """This environment with the interpreter's bin folder first on PATH: nbgrader runs console
+    scripts (alembic) by name, and they must come from the course's environment."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+class NbgraderError(ValueError):
+    """An nbgrader command failed; the message holds the command and the end of its output.
+
+    A ``ValueError`` so that callers (the CLI) report it like any other user-facing error.
+    """
+
+
+def run_nbgrader(course_root: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+    """Run ``python -m nbgrader ARGS`` in the course with this interpreter.
+
+    nbgrader finds the course's ``nbgrader_config.py`` in its working directory and calls
+    console scripts such as ``alembic`` by name, so the interpreter's bin folder goes first on
+    PATH. Raises :class:`NbgraderError` when nbgrader exits with an error.
+    """
+    command = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(command, cwd=course_root, env=tool_env(), capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()[-3000:]
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}) in "
+                            f"{course_root}:\n{output}")
+    return result
 
 
 def find_leaks(source_nb: Path, release_nb: Path) -> list[str]:

@@ -13,50 +13,14 @@
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-CONFIG_FILE = "nbgrader_config.py"
-GRADEBOOK_FILE = "gradebook.db"
-AUTOGRADED_DIRECTORY = "autograded"
-FEEDBACK_DIRECTORY = "feedback"
+from .course import Course, NbgraderError, run_nbgrader  # noqa: F401  (re-exported for callers)
+
 IDENTITY_COLUMNS = ("student_id", "first_name", "last_name", "email")
 TOTAL_COLUMNS = ("total", "max_total")
 NOT_SUBMITTED = ""  # the value of an assignment a student did not submit
-
-
-class NbgraderError(ValueError):
-    """An nbgrader command failed; the message holds the command and the end of its output.
-
-    A ``ValueError`` so that callers (the CLI) report it like any other user-facing error.
-    """
-
-
-def _course_root(course_root: Path) -> Path:
-    course_root = Path(course_root).resolve()
-    if not (course_root / CONFIG_FILE).is_file():
-        raise ValueError(f"{course_root} is not an nbgrader course: it has no {CONFIG_FILE}")
-    return course_root
-
-
-def run_nbgrader(course_root: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
-    """Run ``python -m nbgrader ARGS`` in the course with this interpreter.
-
-    nbgrader finds the course's ``nbgrader_config.py`` in its working directory and calls
-    console scripts such as ``alembic`` by name, so the interpreter's bin folder goes first on
-    PATH. Raises :class:`NbgraderError` when nbgrader exits with an error.
-    """
-    command = [sys.executable, "-m", "nbgrader", *args]
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(command, cwd=course_root, env=env, capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).strip()[-3000:]
-        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}) in "
-                            f"{course_root}:\n{output}")
-    return result
 
 
 def generate_feedback(course_root: Path, assignment: str, students: list[str] | None = None) -> list[Path]:
@@ -67,33 +31,34 @@ def generate_feedback(course_root: Path, assignment: str, students: list[str] | 
     is left alone. Raises ``ValueError`` if the course, the autograded submissions or a
     requested student's submission are missing, :class:`NbgraderError` if nbgrader fails.
     """
-    course_root = _course_root(course_root)
-    autograded = course_root / AUTOGRADED_DIRECTORY
+    course = Course.find(course_root)
+    course_root = course.root
+    autograded = course.autograded
     available = sorted(p.parent.name for p in autograded.glob(f"*/{assignment}") if p.is_dir())
     if students is None:
         if not available:
             raise ValueError(f"no autograded submissions of {assignment!r} in {autograded}: "
-                             f"run grading first (`nbgrader autograde {assignment}`)")
+                             f"run grading first (`hepcourse grade {assignment}`)")
         students = available
     else:
         students = sorted(set(students))
         absent = [s for s in students if s not in available]
         if absent:
             raise ValueError(f"no autograded submission of {assignment!r} for {', '.join(absent)} in "
-                             f"{autograded}: run grading first (`nbgrader autograde {assignment}`)")
-    if not (course_root / GRADEBOOK_FILE).is_file():
-        raise ValueError(f"no gradebook at {course_root / GRADEBOOK_FILE}: run grading first "
-                         f"(`nbgrader autograde {assignment}`)")
+                             f"{autograded}: run grading first (`hepcourse grade {assignment}`)")
+    if not course.gradebook.is_file():
+        raise ValueError(f"no gradebook at {course.gradebook}: run grading first "
+                         f"(`hepcourse grade {assignment}`)")
     # One nbgrader run: its --student takes a single glob, so name the others to leave out.
     others = [s for s in available if s not in students]
     exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
     run_nbgrader(course_root, "generate_feedback", assignment, "--force", *exclude)
     written = []
     for student in students:
-        html = sorted((course_root / FEEDBACK_DIRECTORY / student / assignment).glob("*.html"))
+        html = sorted((course.feedback / student / assignment).glob("*.html"))
         if not html:
             raise NbgraderError(f"nbgrader generate_feedback wrote no HTML for {student} "
-                                f"in {course_root / FEEDBACK_DIRECTORY / student / assignment}")
+                                f"in {course.feedback / student / assignment}")
         written.extend(html)
     return written
 
@@ -126,11 +91,10 @@ def grades_table(course_root: Path) -> list[dict]:
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    course_root = Path(course_root).resolve()
-    database = course_root / GRADEBOOK_FILE
+    database = Course(Path(course_root).resolve()).gradebook
     if not database.is_file():
         raise ValueError(f"no gradebook at {database}: run grading first "
-                         "(`nbgrader autograde <assignment>`) to create it")
+                         "(`hepcourse grade <assignment>`) to create it")
     course_ids = _course_ids(database)
     rows = []
     # Open the gradebook under a course it already holds, so that reading adds no course row.

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -244,7 +243,3 @@ class SandboxedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-
-def limits_config(limits: Limits) -> dict:
-    """Limits as the plain dict the SandboxedExecute.limits trait takes."""
-    return dataclasses.asdict(limits)
