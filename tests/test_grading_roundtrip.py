@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import exercise_variants
+
 from hepcourse import grading
 from hepcourse.instructor.autograde import grade
 from hepcourse.instructor.course import Course, find_leaks, run_nbgrader, secret_lines
@@ -99,26 +101,15 @@ def test_leak_check_finds_a_leaked_line_and_a_marker(tmp_path):
     assert find_leaks(source, release) == ["marker 'END SOLUTION'"]
 
 
-def _break_build_cnn(source_nb):
-    """A plausible mistake: two softmax outputs instead of one sigmoid output."""
-    nb = nbformat.read(source_nb, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "build_cnn":
-            assert 'Dense(1, activation="sigmoid")' in cell.source
-            cell.source = cell.source.replace('Dense(1, activation="sigmoid")', 'Dense(2, activation="softmax")')
-    return nb
-
-
 def test_autograde_round_trip(course):
     assignment, path = course
-    if assignment != "01_classification":
-        pytest.skip("submission variants are defined for 01_classification")
+    variants = exercise_variants.variants(assignment)  # tests/exercise_variants/x<assignment>.py
     source_nb = path / "solutions" / assignment / f"{assignment}.ipynb"
     release_nb = path / "exercises" / assignment / f"{assignment}.ipynb"
     submissions = {
         "solution": nbformat.read(source_nb, as_version=4),
         "untouched": nbformat.read(release_nb, as_version=4),
-        "wrong_cnn": _break_build_cnn(source_nb),
+        "wrong": variants.wrong(source_nb),
     }
     for student, nb in submissions.items():
         target = path / "submitted" / student / assignment / f"{assignment}.ipynb"
@@ -137,9 +128,8 @@ def test_autograde_round_trip(course):
             s: {g.name: g.score for g in gb.find_submission_notebook(assignment, assignment, s).grades}
             for s in submissions
         }
-    assert total == 11
+    assert total == variants.TOTAL
     assert scores["solution"] == total, f"the solution lost points: {per_cell['solution']}"
     assert scores["untouched"] == 0, f"the untouched release earned points: {per_cell['untouched']}"
-    assert scores["wrong_cnn"] == total - 4, (
-        f"a wrong CNN should lose exactly the 4 CNN points: {per_cell['wrong_cnn']}")
-    assert per_cell["wrong_cnn"]["test_images"] == 2 and per_cell["wrong_cnn"]["test_cnn_structure"] == 0
+    assert 0 < scores["wrong"] < total, f"a wrong submission must get partial credit: {per_cell['wrong']}"
+    variants.check_wrong(scores["wrong"], per_cell["wrong"])
