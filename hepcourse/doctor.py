@@ -90,6 +90,14 @@ def check_compiler(report: Report) -> None:
                        "apt-get install g++ (Debian/Ubuntu), conda install gxx, or xcode-select --install (macOS)")
 
 
+def check_vendor_tools(report: Report) -> None:
+    """FPGA synthesis is optional: lecture 07 emulates with g++ and estimates resources without it."""
+    found = [tool for tool in ("vitis_hls", "vivado_hls", "vivado") if shutil.which(tool)]
+    report.info(f"FPGA synthesis: {', '.join(found)} found" if found else
+                "FPGA synthesis: no vitis_hls/vivado_hls on PATH (optional; lecture 07 skips synthesis "
+                "and uses g++ emulation and resource estimates)")
+
+
 def check_sandbox(report: Report) -> None:
     from .instructor import sandbox
 
@@ -166,7 +174,7 @@ def check_gpu(report: Report) -> None:
     report.info(f"GPU: {', '.join(g.name for g in gpus) if gpus else 'none (the quick profile runs on a CPU)'}")
 
 
-CHECKS = (check_python, check_pins, check_data, check_compiler, check_sandbox, check_nbgrader, check_gpu)
+CHECKS = (check_python, check_pins, check_data, check_compiler, check_vendor_tools, check_sandbox, check_nbgrader, check_gpu)
 
 
 def run_checks(checks=CHECKS) -> int:
