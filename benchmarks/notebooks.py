@@ -22,6 +22,7 @@ BUDGET_S, BUDGET_GB = 180, 1.5
 
 
 def run(notebook: Path, out_dir: Path) -> tuple[float, float, int]:
+    out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
            "--ExecutePreprocessor.timeout=1200", "--output-dir", str(out_dir), str(notebook)]
     start = time.perf_counter()
@@ -55,7 +56,10 @@ def main():
     notebooks = args.notebooks or sorted(ROOT.glob("lectures/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = [(nb, *run(nb.resolve(), out_dir)) for nb in notebooks]
+    notebooks = [nb.resolve() for nb in notebooks]
+    # one output folder per source folder: lectures/02_regression and solutions/02_regression/02_regression
+    # share a file name and would overwrite each other's executed copy
+    rows = [(nb, *run(nb, out_dir / nb.parent.relative_to(ROOT))) for nb in notebooks]
     print(f"\nNotebook execution (fresh kernel, cached data; budget {BUDGET_S} s, {BUDGET_GB} GB)")
     print(f"{'notebook':52s} {'wall s':>7s} {'peak GB':>8s}  status")
     for nb, wall, peak, rc in rows:

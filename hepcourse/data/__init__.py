@@ -6,6 +6,8 @@ dataset is added here once.
 
 REGISTRY = {
     "jets": "hepcourse.data.jets",
+    "hls4ml_jets": "hepcourse.data.hls4ml_jets",
+    "showers": "hepcourse.data.showers",
 }
 
 
