@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from hepcourse.metrics import fit_resolution
 from hepcourse.physics import calorimeter as cal
 from hepcourse.physics import shower_shapes as ss
 
@@ -154,7 +155,7 @@ def test_stochastic_resolution_term(response):
     e = np.array(sorted(response))
     res = np.array([response[x][0].std(ddof=1) / response[x][0].mean() for x in e])
     n = np.array([response[x][0].size for x in e])
-    fit = cal.resolution_terms(e, res, res / np.sqrt(2 * (n - 1)))
+    fit = fit_resolution(e, res, res / np.sqrt(2 * (n - 1))).as_dict()
     # silicon-tungsten with ~1 X0 sampling: CALICE measured 16.6 %/sqrt(E) (+) 1.1 % (arXiv:0811.2354)
     assert 0.12 < fit["a"] < 0.22, f"stochastic term a = {fit['a']:.3f}/sqrt(GeV), expected ~0.17 for Si-W"
     assert fit["b"] < 0.04, f"constant term b = {fit['b']:.3f} is too large for a simulation without miscalibration"

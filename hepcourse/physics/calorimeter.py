@@ -748,28 +748,6 @@ def simulate(energies, *, particle: str = "e-", seed: int = 0, geometry: Calorim
 
 
 # ----------------------------------------------------------------------------- validation
-def resolution_terms(energy_GeV, sigma_over_e, err) -> dict:
-    """Fit sigma/E = a/sqrt(E) (+) b (+) c/E (quadrature, E in GeV) with scipy's curve_fit.
-
-    Returns {"a", "b", "c"} and their 1-sigma errors {"a_err", ...}; all terms >= 0.
-    """
-    from scipy.optimize import curve_fit
-
-    e = np.asarray(energy_GeV, dtype=float)
-    r = np.asarray(sigma_over_e, dtype=float)
-    w = np.asarray(err, dtype=float)
-    if not (e.shape == r.shape == w.shape) or e.size < 3:
-        raise ValueError("need at least three energies with sigma/E and its error, all of the same length")
-
-    def model(x, a, b, c):
-        return np.sqrt((a / np.sqrt(x)) ** 2 + b ** 2 + (c / x) ** 2)
-
-    popt, pcov = curve_fit(model, e, r, p0=(0.15, 0.01, 0.01), sigma=w, absolute_sigma=True,
-                           bounds=([0, 0, 0], [2.0, 0.5, 2.0]))
-    errs = np.sqrt(np.diag(pcov))
-    return {"a": popt[0], "b": popt[1], "c": popt[2], "a_err": errs[0], "b_err": errs[1], "c_err": errs[2]}
-
-
 def timing(energies_GeV=(1.0, 10.0, 50.0, 100.0), n_showers: int | None = None, seed: int = 0,
            geometry: CalorimeterGeometry = GEOMETRY) -> dict[float, float]:
     """CPU milliseconds per shower of `simulate` at each energy (one process, batches of showers)."""
@@ -839,7 +817,9 @@ def validation_summary(*, n_per_energy: int = 300, seed: int = 0, geometry: Calo
         out["response"].append({"E": e, "visible_over_E": r, "relative": r / ref, "deposited_fraction": dep,
                                 "sigma_over_E": s})
         lines.append(f"  {e:6.0f}  {r:.5f}  {r / ref:.4f}  {dep:.4f}  {s:.4f}")
-    fit = resolution_terms(energies, res, res_err)
+    from ..metrics import fit_resolution
+
+    fit = fit_resolution(energies, res, res_err).as_dict()
     out["resolution_fit"] = fit
     out["em_sampling_fraction"] = ref
     lines.append(f"resolution fit: a = {fit['a']:.4f} +- {fit['a_err']:.4f} sqrt(GeV), b = {fit['b']:.4f} +- "
