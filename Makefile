@@ -103,10 +103,10 @@ test: data system ## run tests/ and execute every lecture notebook (nbval); what
 	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
 # ---- maintainers -----------------------------------------------------------------------------
-benchmark: data ## generation rate, notebook time + memory, autograde time -> benchmarks/results/
+benchmark: data ## generation rates, notebook time + memory, autograde time, simulator vs GAN, FPGA -> benchmarks/results/
 	@mkdir -p "$(ROOT)/benchmarks/results"
 	@cd "$(ROOT)"; \
-	for b in generation notebooks grading; do \
+	for b in generation hls4ml_generation notebooks grading calorimeter fpga; do \
 	  echo "== benchmarks/$$b.py"; \
 	  MPLBACKEND=Agg $(PY) "benchmarks/$$b.py" | tee "benchmarks/results/$$b.txt"; \
 	done

@@ -20,3 +20,50 @@ __all__ = [
     "edgeconv_classifier",
     "particle_flow_network",
 ]
+
+# energy regressors for calorimeter showers (lecture 02); compiled with the squared log ratio loss
+from hepcourse.models.calorimeter import (  # noqa: E402
+    calibration_constant,
+    compile_regressor,
+    layer_energy_regressor,
+    squared_log_error,
+    shower_cnn_regressor,
+)
+
+__all__ += [
+    "calibration_constant",
+    "compile_regressor",
+    "layer_energy_regressor",
+    "squared_log_error",
+    "shower_cnn_regressor",
+]
+
+# the five-class Level-1 trigger jet tagger of arXiv:1804.06913 (lecture 07): float and HGQ2 QAT
+from hepcourse.models.jet_tagger_l1 import jet_tagger_l1, jet_tagger_l1_qat  # noqa: E402
+
+__all__ += ["jet_tagger_l1", "jet_tagger_l1_qat"]
+
+# the conditional WGAN-GP for calorimeter showers (lecture 03, exercise 03)
+from hepcourse.models.gan import (  # noqa: E402
+    ConditionalWGAN,
+    ShowerScaling,
+    build_wgan,
+    critic_loss,
+    generate_showers,
+    generator_loss,
+    gradient_penalty,
+    shower_critic,
+    shower_generator,
+)
+
+__all__ += [
+    "ConditionalWGAN",
+    "ShowerScaling",
+    "build_wgan",
+    "critic_loss",
+    "generate_showers",
+    "generator_loss",
+    "gradient_penalty",
+    "shower_critic",
+    "shower_generator",
+]
