@@ -7,44 +7,13 @@ cannot drift). Run: python tools/build_exercise_01.py
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
+from hepcourse.instructor.authoring import code, locked, md, solution, tests, write_source
 from hepcourse.instructor.sandbox import Limits
 
 ASSIGNMENT = "01_classification"
 LIMITS = Limits()  # what `hepcourse grade` enforces by default; stated in the notebook
 AUC_TARGET = 0.95
 AUC_PARTIAL = 0.90
-
-
-def md(source):
-    return new_markdown_cell(source.strip("\n"))
-
-
-def code(source):
-    return new_code_cell(source.strip("\n"))
-
-
-def solution(source, grade_id):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
-                                 "schema_version": 3, "solution": True, "task": False}
-    return cell
-
-
-def tests(source, grade_id, points):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
-
-def locked(cell, grade_id):
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": True,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
 
 NO_REFERENCE = '''
 import hepcourse.physics.images as _reference
@@ -375,15 +344,5 @@ auc_test = grading.check_classifier_auc(y_test, test_score, {AUC_TARGET}, what="
 ''', "test_cnn_auc_target", 2),
 ]
 
-# stable cell ids (nbformat draws random ones), so that a rebuild changes only what was edited
-for number, cell in enumerate(cells):
-    cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{number:02d}")
-
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-out = Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-out.parent.mkdir(parents=True, exist_ok=True)
-nbformat.write(nb, out)
+out = write_source(cells, ASSIGNMENT, Path(__file__).resolve().parents[1])
 print(f"wrote {out}")

@@ -7,9 +7,7 @@ cannot drift). Run: python tools/build_exercise_02.py
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
+from hepcourse.instructor.authoring import code, locked, md, solution, tests, write_source
 from hepcourse.instructor.sandbox import Limits
 
 ASSIGNMENT = "02_regression"
@@ -17,35 +15,6 @@ LIMITS = Limits()  # what `hepcourse grade` enforces by default; stated in the n
 COMPACT_LAYERS = 12  # task 3: the compact calorimeter reads only the first 12 layers (12 X0)
 IMPROVEMENT = 0.10  # task 3: full points for a mean resolution >= 10 % better than the calibrated sum
 EPOCHS = 30
-
-
-def md(source):
-    return new_markdown_cell(source.strip("\n"))
-
-
-def code(source):
-    return new_code_cell(source.strip("\n"))
-
-
-def solution(source, grade_id):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
-                                 "schema_version": 3, "solution": True, "task": False}
-    return cell
-
-
-def tests(source, grade_id, points):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
-
-def locked(cell, grade_id):
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": True,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
 
 NOT_THE_REFERENCE = '''
 import hepcourse.metrics as _metrics
@@ -394,15 +363,5 @@ mean_test = grading.check_energy_regressor(E_test, E_pred_test, target={1 - IMPR
 ''', "test_regressor_target", 2),
 ]
 
-# stable cell ids (nbformat draws random ones), so that a rebuild changes only what was edited
-for number, cell in enumerate(cells):
-    cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{number:02d}")
-
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-out = Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-out.parent.mkdir(parents=True, exist_ok=True)
-nbformat.write(nb, out)
+out = write_source(cells, ASSIGNMENT, Path(__file__).resolve().parents[1])
 print(f"wrote {out}")

@@ -8,9 +8,7 @@ into the notebook's folder. Run: python tools/build_exercise_07.py
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
+from hepcourse.instructor.authoring import code, locked, md, solution, tests, write_source
 from hepcourse.instructor.sandbox import Limits
 
 ASSIGNMENT = "07_fpga"
@@ -18,35 +16,6 @@ LIMITS = Limits()
 MAX_LOSS = 0.01          # emulated accuracy may lose at most this much against float
 BUDGET = 60_000          # estimated LUT + 55 DSP for full points of task 3b
 MAX_REUSE = 5            # a new jet every 25 ns at 200 MHz
-
-
-def md(source):
-    return new_markdown_cell(source.strip("\n"))
-
-
-def code(source):
-    return new_code_cell(source.strip("\n"))
-
-
-def solution(source, grade_id):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
-                                 "schema_version": 3, "solution": True, "task": False}
-    return cell
-
-
-def tests(source, grade_id, points):
-    cell = code(source)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
-
-def locked(cell, grade_id):
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": True,
-                                 "schema_version": 3, "solution": False, "task": False}
-    return cell
-
 
 NO_REFERENCE = '''
 import hepcourse.fpga as _fpga_package
@@ -256,14 +225,5 @@ assert estimate.lut_equivalent <= {BUDGET}, (
 ''', "test_choice_resources", 2),
 ]
 
-for number, cell in enumerate(cells):
-    cell.id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell-{number:02d}")
-
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-})
-out = Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-out.parent.mkdir(parents=True, exist_ok=True)
-nbformat.write(nb, out)
+out = write_source(cells, ASSIGNMENT, Path(__file__).resolve().parents[1])
 print(f"wrote {out}")

@@ -104,3 +104,49 @@ def file_lock(path: Path):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def status(path: Path, settings: dict) -> str:
+    """'ok', 'missing', or the reason the cache file at ``path`` must not be used."""
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    try:
+        read_validated(path, settings)
+        return "ok"
+    except InvalidCacheFile as problem:
+        return str(problem)
+
+
+def ensure(path: Path, settings: dict, generate, extra_attrs: dict | None = None) -> Path:
+    """Make sure ``path`` holds a valid file for ``settings``, calling ``generate()`` if not.
+
+    ``generate`` returns the arrays to write; a present but invalid file is reported (with the
+    reason) and replaced. Concurrent callers for the same file wait on its lock, and the second
+    one finds the file done.
+    """
+    path = Path(path)
+    with file_lock(path):
+        state = status(path, settings)
+        if state == "ok":
+            return path
+        if state != "missing":
+            import warnings
+
+            warnings.warn(f"regenerating cache file: {state}", stacklevel=3)
+        write_atomic(path, generate(), settings, extra_attrs)
+    return path
+
+
+def missing(tasks, path_of, settings_of) -> list:
+    """The tasks whose cache file is missing or invalid (an invalid one is reported once)."""
+    import warnings
+
+    todo = []
+    for task in tasks:
+        state = status(path_of(*task), settings_of(*task))
+        if state != "ok":
+            if state != "missing":
+                warnings.warn(f"will regenerate: {state}", stacklevel=3)
+            todo.append(task)
+    return todo

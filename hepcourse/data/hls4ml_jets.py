@@ -46,7 +46,6 @@ Dataset card
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -60,7 +59,7 @@ from ..physics.ecf import FEATURE_NAMES, MMDT_BETA, MMDT_Z_CUT, hls4ml_features
 from ..physics.hls4ml_events import CLASSES, PROCESSES, Hls4mlEventSource, matched_label
 from ..physics.jets import JetSelection, leading_jets, select
 from ..physics.kinematics import eta, phi
-from .cache import InvalidCacheFile, file_lock, read_validated, settings_hash, write_atomic
+from .cache import ensure, missing, read_validated, settings_hash, status
 from .sharding import derive_seed, run_parallel
 
 NAME = "hls4ml_jets"
@@ -173,18 +172,10 @@ def generate_shard(kind: str, split: str, seed: int, shard: int,
 def ensure_shard(kind: str, split: str, seed: int, shard: int,
                  settings: Hls4mlJetSettings = Hls4mlJetSettings()) -> Path:
     """Make sure a valid cache file exists for this shard (generating it if needed); return its path."""
-    path = shard_path(kind, split, seed, shard, settings)
-    expected = shard_settings(kind, split, seed, shard, settings)
-    with file_lock(path):
-        if path.exists():
-            try:
-                read_validated(path, expected)
-                return path
-            except InvalidCacheFile as problem:
-                warnings.warn(f"regenerating cache file: {problem}", stacklevel=2)
-        arrays = generate_shard(kind, split, seed, shard, settings)
-        write_atomic(path, arrays, expected, {"card": __doc__.split("Dataset card")[1][:4000]})
-    return path
+    return ensure(shard_path(kind, split, seed, shard, settings),
+                  shard_settings(kind, split, seed, shard, settings),
+                  lambda: generate_shard(kind, split, seed, shard, settings),
+                  {"card": __doc__.split("Dataset card")[1][:4000]})
 
 
 def shard_tasks(n: int, split: str, seed: int = 0, settings: Hls4mlJetSettings = Hls4mlJetSettings()) -> list[tuple]:
@@ -195,25 +186,12 @@ def shard_tasks(n: int, split: str, seed: int = 0, settings: Hls4mlJetSettings =
 
 def task_status(task: tuple) -> str:
     """'ok', 'missing' or the reason the cached file is invalid."""
-    path = shard_path(*task)
-    if not path.exists():
-        return "missing"
-    try:
-        read_validated(path, shard_settings(*task))
-        return "ok"
-    except InvalidCacheFile as problem:
-        return str(problem)
+    return status(shard_path(*task), shard_settings(*task))
 
 
 def prepare(tasks: list[tuple], workers: int | None = None) -> list[Path]:
     """Generate every missing or invalid shard among ``tasks`` in parallel; return all paths."""
-    todo = []
-    for task in tasks:
-        status = task_status(task)
-        if status != "ok":
-            if status != "missing":
-                warnings.warn(f"will regenerate: {status}", stacklevel=2)
-            todo.append(task)
+    todo = missing(tasks, shard_path, shard_settings)
     if todo:
         run_parallel(ensure_shard, todo, workers=workers, desc=f"generating {NAME} shards")
     return [shard_path(*t) for t in tasks]

@@ -33,7 +33,6 @@ Dataset card
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -47,7 +46,7 @@ from ..physics.images import jet_images
 from ..physics.jets import JetSelection, leading_jets, select
 from ..physics.pythia_events import PROCESSES, JetEventSource
 from ..physics.substructure import HLF_NAMES, high_level_features
-from .cache import InvalidCacheFile, file_lock, read_validated, settings_hash, write_atomic
+from .cache import ensure, missing, read_validated, settings_hash, status
 from .sharding import derive_seed, run_parallel
 
 NAME = "jets"
@@ -134,18 +133,10 @@ def generate_shard(process: str, split: str, seed: int, shard: int,
 def ensure_shard(process: str, split: str, seed: int, shard: int,
                  settings: JetDatasetSettings = JetDatasetSettings()) -> Path:
     """Make sure a valid cache file exists for this shard (generating it if needed); return its path."""
-    path = shard_path(process, split, seed, shard, settings)
-    expected = shard_settings(process, split, seed, shard, settings)
-    with file_lock(path):
-        if path.exists():
-            try:
-                read_validated(path, expected)
-                return path
-            except InvalidCacheFile as problem:
-                warnings.warn(f"regenerating cache file: {problem}", stacklevel=2)
-        arrays = generate_shard(process, split, seed, shard, settings)
-        write_atomic(path, arrays, expected, {"card": __doc__.split("Dataset card")[1][:4000]})
-    return path
+    return ensure(shard_path(process, split, seed, shard, settings),
+                  shard_settings(process, split, seed, shard, settings),
+                  lambda: generate_shard(process, split, seed, shard, settings),
+                  {"card": __doc__.split("Dataset card")[1][:4000]})
 
 
 def _n_shards(n_per_class: int, settings: JetDatasetSettings) -> int:
@@ -159,19 +150,9 @@ def shard_tasks(n: int, split: str, seed: int = 0, settings: JetDatasetSettings 
 
 
 def _missing(tasks):
-    return [t for t in tasks if not _is_valid(*t)]
+    return missing(tasks, shard_path, shard_settings)
 
 
-def _is_valid(process, split, seed, shard, settings) -> bool:
-    path = shard_path(process, split, seed, shard, settings)
-    if not path.exists():
-        return False
-    try:
-        read_validated(path, shard_settings(process, split, seed, shard, settings))
-        return True
-    except InvalidCacheFile as problem:
-        warnings.warn(f"will regenerate: {problem}", stacklevel=3)
-        return False
 
 
 def prepare(tasks: list[tuple], workers: int | None = None) -> list[Path]:
@@ -261,11 +242,4 @@ def task_settings(task: tuple) -> dict:
 
 def task_status(task: tuple) -> str:
     """'ok', 'missing' or the reason the cached file is invalid."""
-    path = shard_path(*task)
-    if not path.exists():
-        return "missing"
-    try:
-        read_validated(path, shard_settings(*task))
-        return "ok"
-    except InvalidCacheFile as problem:
-        return str(problem)
+    return status(shard_path(*task), shard_settings(*task))

@@ -71,7 +71,6 @@ energy below 20 GeV, fewer above), run on 2026-12-01 on the code of this commit:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -81,7 +80,7 @@ import numpy as np
 
 from .. import config
 from ..physics.calorimeter import GEOMETRY, PARTICLES, TRANSPORT, CalorimeterGeometry, TransportSettings, simulate
-from .cache import InvalidCacheFile, file_lock, read_validated, settings_hash, write_atomic
+from .cache import ensure, missing, read_validated, settings_hash, status
 from .sharding import derive_seed, run_parallel
 
 NAME = "showers"
@@ -170,18 +169,10 @@ def generate_shard(particle: str, split: str, seed: int, shard: int,
 def ensure_shard(particle: str, split: str, seed: int, shard: int,
                  settings: ShowerDatasetSettings = ShowerDatasetSettings()) -> Path:
     """Make sure a valid cache file exists for this shard (simulating it if needed); return its path."""
-    path = shard_path(particle, split, seed, shard, settings)
-    expected = shard_settings(particle, split, seed, shard, settings)
-    with file_lock(path):
-        if path.exists():
-            try:
-                read_validated(path, expected)
-                return path
-            except InvalidCacheFile as problem:
-                warnings.warn(f"regenerating cache file: {problem}", stacklevel=2)
-        arrays = generate_shard(particle, split, seed, shard, settings)
-        write_atomic(path, arrays, expected, {"card": __doc__.split("Dataset card")[1][:4000]})
-    return path
+    return ensure(shard_path(particle, split, seed, shard, settings),
+                  shard_settings(particle, split, seed, shard, settings),
+                  lambda: generate_shard(particle, split, seed, shard, settings),
+                  {"card": __doc__.split("Dataset card")[1][:4000]})
 
 
 def shard_tasks(n: int, split: str, seed: int = 0, particle: str = "e-",
@@ -191,21 +182,11 @@ def shard_tasks(n: int, split: str, seed: int = 0, particle: str = "e-",
     return [(particle, split, seed, k, settings) for k in range(n_shards)]
 
 
-def _is_valid(particle, split, seed, shard, settings) -> bool:
-    path = shard_path(particle, split, seed, shard, settings)
-    if not path.exists():
-        return False
-    try:
-        read_validated(path, shard_settings(particle, split, seed, shard, settings))
-        return True
-    except InvalidCacheFile as problem:
-        warnings.warn(f"will regenerate: {problem}", stacklevel=3)
-        return False
 
 
 def prepare(tasks: list[tuple], workers: int | None = None) -> list[Path]:
     """Simulate every missing or invalid shard among ``tasks`` in parallel; return all paths."""
-    todo = [t for t in tasks if not _is_valid(*t)]
+    todo = missing(tasks, shard_path, shard_settings)
     if todo:
         run_parallel(ensure_shard, todo, workers=workers, desc=f"simulating {NAME} shards")
     return [shard_path(*t) for t in tasks]
@@ -285,11 +266,4 @@ def task_settings(task: tuple) -> dict:
 
 def task_status(task: tuple) -> str:
     """'ok', 'missing' or the reason the cached file is invalid."""
-    path = shard_path(*task)
-    if not path.exists():
-        return "missing"
-    try:
-        read_validated(path, shard_settings(*task))
-        return "ok"
-    except InvalidCacheFile as problem:
-        return str(problem)
+    return status(shard_path(*task), shard_settings(*task))
