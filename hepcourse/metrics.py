@@ -14,6 +14,22 @@ import numpy as np
 from sklearn import metrics as _skm
 
 
+def _finite_1d(values, name, hint=""):
+    """``values`` as a finite 1-D float array (an ``(n, 1)`` column is raveled); ValueError otherwise."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {type(values).__name__}") from None
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array.ravel()
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (or an (n, 1) column), got shape {array.shape}")
+    n_bad = int(np.count_nonzero(~np.isfinite(array)))
+    if n_bad:
+        raise ValueError(f"{name} contains {n_bad} NaN/inf values{hint}")
+    return array
+
+
 def _check_inputs(y_true, score, signal_efficiency=None):
     """Return ``(y_true, score)`` as validated 1-D float arrays; raise ValueError otherwise.
 
@@ -21,22 +37,8 @@ def _check_inputs(y_true, score, signal_efficiency=None):
     raveled), of the same length and finite; ``y_true`` holds only 0/1 and both classes;
     ``signal_efficiency`` (when given) lies in (0, 1].
     """
-    arrays = {}
-    for name, values in (("y_true", y_true), ("score", score)):
-        try:
-            array = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be numeric, got {type(values).__name__}") from None
-        if array.ndim == 2 and array.shape[1] == 1:
-            array = array.ravel()
-        if array.ndim != 1:
-            raise ValueError(f"{name} must be 1-D (or an (n, 1) column), got shape {array.shape}")
-        n_bad = int(np.count_nonzero(~np.isfinite(array)))
-        if n_bad:
-            what = "labels must be 0 or 1" if name == "y_true" else "a classifier output must be finite"
-            raise ValueError(f"{name} contains {n_bad} NaN/inf values; {what}")
-        arrays[name] = array
-    y_true, score = arrays["y_true"], arrays["score"]
+    y_true = _finite_1d(y_true, "y_true", "; labels must be 0 or 1")
+    score = _finite_1d(score, "score", "; a classifier output must be finite")
     if len(y_true) != len(score):
         raise ValueError(f"y_true and score differ in length: {len(y_true)} != {len(score)}")
     not_binary = ~np.isin(y_true, (0.0, 1.0))
@@ -114,17 +116,7 @@ RESOLUTION_METHODS = ("quantile", "gauss")
 
 def _positive_1d(values, name, allow_zero=False):
     """``values`` as a 1-D float array that is finite and positive (or >= 0); ValueError otherwise."""
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {type(values).__name__}") from None
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array.ravel()
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (or an (n, 1) column), got shape {array.shape}")
-    n_bad = int(np.count_nonzero(~np.isfinite(array)))
-    if n_bad:
-        raise ValueError(f"{name} contains {n_bad} NaN/inf values")
+    array = _finite_1d(values, name)
     bad = array < 0 if allow_zero else array <= 0
     if bad.any():
         what = "non-negative" if allow_zero else "positive"
