@@ -8,9 +8,11 @@
 #   HEPCOURSE_PROFILE=quick|full   sample sizes and epochs (default quick)
 #   PYTHON=/path/to/python3.11     interpreter used to create .venv (default: python3.11,
 #                                  else python3 if it is 3.11 or 3.12)
-#   PYTEST_ARGS="-k ..."           extra pytest arguments for `make test`
+#   PYTEST_ARGS="-k ..."           extra pytest arguments for `make test` / `make test-fast`
+#   TEST_WORKERS=2                 pytest-xdist workers (0: one process)
 #   LAB_ARGS="--port=9999 ..."     extra JupyterLab arguments for `make lab`
 #   CI=true or NO_LAB=1            `make lab` prepares everything but does not start Jupyter
+#   NO_UV=1                        install the lock with pip instead of uv
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -32,21 +34,34 @@ export PATH := $(VENV)/bin:$(PATH)
 PYTEST_ARGS ?=
 CI ?=
 NO_LAB ?=
+NO_UV ?=
 LAB_ARGS ?=
 ASSIGNMENT ?=
 
 LAB_CMD = $(VENV)/bin/jupyter lab --notebook-dir=$(ROOT) --LabApp.default_url=/lab/tree/lectures $(LAB_ARGS)
 
-.PHONY: help env data lab test release benchmark clean-env
+.PHONY: help env data lab test test-fast release benchmark clean-env
 
 help: ## list the targets
 	@echo "usage: make <target>   (HEPCOURSE_PROFILE=$(HEPCOURSE_PROFILE))"
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
 # ---- environment ---------------------------------------------------------------------
-# The venv is created once; `pip install -e .` reruns only when pyproject.toml is newer
-# than the stamp, so a repeated `make test` does not touch the network.
-env: $(STAMP) ## create .venv and install the course (only what changed)
+# .venv is installed from requirements.lock: every package of the tree at an exact version,
+# checked against its sha256, so every machine runs the same bytes. uv (a pinned release,
+# installed into .venv/.uv) does it in about 20 s; where uv cannot be installed, pip does the
+# same from the same lock, more slowly. `uv pip sync` also removes what the lock does not list,
+# so an older .venv is brought in line. The install reruns only when pyproject.toml or the lock
+# is newer than the stamp, so a repeated `make test` does not touch the network.
+LOCK := $(ROOT)/requirements.lock
+UV_VERSION := 0.13.9
+UV_DIR := $(VENV)/.uv
+UV := $(UV_DIR)/bin/uv
+# the lock is universal (Linux, macOS, Windows; Python 3.11 and 3.12)
+LOCK_CMD = $(UV) pip compile $(ROOT)/pyproject.toml --universal --python-version 3.11 --generate-hashes \
+           --custom-compile-command "make lock" -o $(LOCK)
+
+env: $(STAMP) ## create .venv and install the locked environment (only what changed)
 
 $(PY):
 	@py="$(PYTHON)"; \
@@ -71,12 +86,36 @@ $(PY):
 	echo "creating $(VENV) with $$(command -v $$py) ($$($$py --version 2>&1))"; \
 	"$$py" -m venv "$(VENV)"
 
-$(STAMP): $(ROOT)/pyproject.toml | $(PY)
+$(STAMP): $(ROOT)/pyproject.toml $(LOCK) | $(PY)
 	@$(PY) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' || { \
 	  echo "error: $(VENV) uses $$($(PY) --version 2>&1); the course needs 3.11 or 3.12." >&2; \
 	  echo "  run: make clean-env && make $(MAKECMDGOALS)" >&2; exit 1; }
-	$(PY) -m pip install --disable-pip-version-check -e "$(ROOT)"
+	@if [ -z "$(NO_UV)" ]; then $(MAKE) --no-print-directory uv; fi
+	@if [ -z "$(NO_UV)" ] && [ -x "$(UV)" ]; then \
+	  echo "installing requirements.lock into $(VENV) with uv $(UV_VERSION)"; \
+	  "$(UV)" pip sync --python "$(PY)" --require-hashes "$(LOCK)"; \
+	  "$(UV)" pip install --python "$(PY)" --no-deps -e "$(ROOT)"; \
+	else \
+	  echo "installing requirements.lock into $(VENV) with pip (uv is not available here; slower)"; \
+	  $(PY) -m pip install --disable-pip-version-check --require-hashes -r "$(LOCK)"; \
+	  $(PY) -m pip install --disable-pip-version-check --no-deps -e "$(ROOT)"; \
+	fi
 	@touch "$(STAMP)"
+
+.PHONY: uv lock sync
+sync: ## bring an existing .venv in line with requirements.lock (reinstall what differs, remove extras)
+	@rm -f "$(STAMP)"
+	@$(MAKE) --no-print-directory env
+
+uv: | $(PY) ## install the pinned uv into .venv/.uv (make env falls back to pip if this fails)
+	@if [ ! -x "$(UV)" ] || [ "$$("$(UV)" --version 2>/dev/null | cut -d' ' -f2)" != "$(UV_VERSION)" ]; then \
+	  rm -rf "$(UV_DIR)"; \
+	  $(PY) -m pip install --disable-pip-version-check -q --target "$(UV_DIR)" "uv==$(UV_VERSION)" \
+	    || { rm -rf "$(UV_DIR)"; echo "warning: could not install uv $(UV_VERSION); make env uses pip" >&2; }; \
+	fi
+
+lock: uv ## re-resolve requirements.lock after a change of pyproject.toml's pins (network)
+	$(LOCK_CMD)
 
 clean-env: ## delete .venv (the data cache is kept)
 	rm -rf "$(VENV)"
@@ -99,14 +138,22 @@ lab: data ## open JupyterLab on the lectures (CI=true or NO_LAB=1: prepare only)
 system: ## install the Debian packages the tests need (root + apt only)
 	@bash "$(ROOT)/tools/install_system_packages.sh"
 
-test: data system ## run tests/ and execute every lecture notebook (nbval); what CI runs
-	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+# Two pytest workers (pytest-xdist), one file at a time each (--dist loadfile keeps a notebook's
+# cells, and a module's shared fixtures, on one worker). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+
+test: data system ## run every test tier and execute every lecture notebook (nbval); what CI runs
+	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+test-fast: env ## the unit tier only: no data generation, no notebooks, no grading (under a minute)
+	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest -m unit $(XDIST) $(PYTEST_ARGS)
 
 # ---- maintainers -----------------------------------------------------------------------------
 benchmark: data ## generation rates, notebook time + memory, autograde time, simulator vs GAN, FPGA -> benchmarks/results/
 	@mkdir -p "$(ROOT)/benchmarks/results"
 	@cd "$(ROOT)"; \
-	for b in generation hls4ml_generation notebooks grading calorimeter fpga; do \
+	for b in generation hls4ml_generation notebooks grading calorimeter fpga thresholds install; do \
 	  echo "== benchmarks/$$b.py"; \
 	  MPLBACKEND=Agg $(PY) "benchmarks/$$b.py" | tee "benchmarks/results/$$b.txt"; \
 	done

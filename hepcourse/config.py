@@ -54,3 +54,18 @@ def data_dir() -> Path:
     path = Path(os.environ.get(DATA_ENV) or Path.home() / ".cache" / "hepcourse").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def notebook_time_budget(path, profile_name: str | None = None) -> float | None:
+    """Seconds that the notebook at ``path`` may take to execute in a profile, or None.
+
+    Each lecture states its own budget in its metadata, ``"hepcourse": {"time_budget_s":
+    {"quick": 240}}``, read by the tests (a notebook past its budget fails) and by
+    benchmarks/notebooks.py.
+    """
+    import json
+
+    name = profile(profile_name).name
+    metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+    budget = metadata.get("hepcourse", {}).get("time_budget_s", {}).get(name)
+    return float(budget) if budget is not None else None

@@ -7,6 +7,8 @@ import pytest
 from hepcourse.baselines import TOP_MASS_WINDOW, fit_boosted_trees, mass_window_tau32_score, n_parameters
 from hepcourse.physics.substructure import HLF_NAMES
 
+pytestmark = pytest.mark.unit
+
 
 def _hlf(mass, tau32):
     hlf = np.zeros((len(mass), len(HLF_NAMES)))

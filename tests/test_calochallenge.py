@@ -14,6 +14,8 @@ import pytest
 
 from hepcourse.data import calochallenge as cc
 
+pytestmark = pytest.mark.unit
+
 
 def _showers(n=7, seed=0):
     rng = np.random.default_rng(seed)

@@ -8,6 +8,8 @@ import pytest
 from hepcourse import cli
 from hepcourse.data.sharding import parse_shard, select_shard
 
+pytestmark = pytest.mark.unit
+
 
 def test_info_prints_the_card(capsys):
     assert cli.main(["data", "info", "jets"]) == 0

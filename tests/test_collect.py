@@ -21,6 +21,8 @@ from hepcourse.instructor.collect import (
     validate_student_id,
 )
 
+pytestmark = pytest.mark.unit
+
 ASSIGNMENT = "hw1"
 STAMP_1 = (2025, 11, 3, 14, 7, 12)
 STAMP_2 = (2025, 11, 4, 9, 30, 0)

@@ -4,6 +4,8 @@ import pytest
 
 from hepcourse import config
 
+pytestmark = pytest.mark.unit
+
 
 def test_default_profile_is_quick(monkeypatch):
     monkeypatch.delenv("HEPCOURSE_PROFILE", raising=False)

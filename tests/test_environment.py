@@ -1,5 +1,5 @@
-"""The environment chain: the pins in pyproject.toml, binder/ and environment.yml agree with
-each other and with what is installed; Binder builds with data; the README's commands exist;
+"""The environment chain: requirements.lock holds the whole tree with hashes and agrees with
+pyproject.toml's pins; make, Binder, conda and the Docker image install it; it is what is installed; Binder builds with data; the README's commands exist;
 `make lab` in CI does not start a server; nbgrader's directories are where the config says.
 """
 
@@ -20,16 +20,19 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 BINDER = ROOT / "binder"
 ENV_YML = ROOT / "environment.yml"
+LOCK = ROOT / "requirements.lock"
 MAKEFILE = ROOT / "Makefile"
 README = ROOT / "README.md"
 NBGRADER_CONFIG = ROOT / "nbgrader_config.py"
 
 
-# ---- parsing the three pin lists -------------------------------------------------------------
+# ---- parsing the pins and the lock ---------------------------------------------------------------
 
 def _pins(lines: list[str], where: str) -> dict[str, str]:
     """{canonical name: version} from requirement strings that must all be `name==version`."""
@@ -52,18 +55,30 @@ def pyproject_pins() -> dict[str, str]:
     return _pins(deps, "pyproject.toml [project] dependencies")
 
 
-def binder_pins() -> dict[str, str]:
-    lines = []
-    for raw in (BINDER / "requirements.txt").read_text().splitlines():
+def parse_lock(text: str) -> dict[str, tuple[Requirement, list[str]]]:
+    """{canonical name: (requirement, [sha256 hashes])} of a `uv pip compile --generate-hashes` file."""
+    entries: dict[str, tuple[Requirement, list[str]]] = {}
+    joined = re.sub(r"\\\n\s*", " ", text)
+    for raw in joined.splitlines():
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
-        assert not line.startswith("-"), (
-            f"binder/requirements.txt: option line {line!r}; the package itself is installed "
-            "by binder/postBuild, requirements.txt holds only pins"
-        )
-        lines.append(line)
-    return _pins(lines, "binder/requirements.txt")
+        assert not line.startswith("-"), f"requirements.lock: option line {line!r}"
+        spec, *hashes = re.split(r"\s+--hash=", line)
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name not in entries or req.marker, f"requirements.lock lists {req.name} twice"
+        entries[name if name not in entries else f"{name} ({req.marker})"] = (req, hashes)
+    return entries
+
+
+def lock_entries() -> dict[str, tuple[Requirement, list[str]]]:
+    return parse_lock(LOCK.read_text())
+
+
+def _noncomment_lines(path: Path) -> list[str]:
+    return [ln.split(" #", 1)[0].strip() for ln in path.read_text().splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
 
 
 def _env_yml() -> dict:
@@ -76,57 +91,87 @@ def _env_yml_pip_list() -> list[str]:
     return [str(x).strip() for x in pip_sections[0]]
 
 
-def env_yml_pins() -> dict[str, str]:
-    lines = [x for x in _env_yml_pip_list() if not x.startswith("-")]
-    return _pins(lines, "environment.yml pip:")
+# ---- (a) one lock, and everything installs from it ------------------------------------------------
+
+def test_lock_pins_every_package_with_hashes():
+    entries = lock_entries()
+    assert len(entries) > len(pyproject_pins()), "requirements.lock must hold the transitive packages too"
+    loose = [str(req) for req, _ in entries.values()
+             if len(req.specifier) != 1 or next(iter(req.specifier)).operator != "=="]
+    assert not loose, f"requirements.lock entries not pinned with ==: {loose}"
+    unhashed = [str(req) for req, hashes in entries.values() if not hashes or
+                not all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in hashes)]
+    assert not unhashed, f"requirements.lock entries without sha256 hashes: {unhashed}"
 
 
-def _diff(a_name: str, a: dict[str, str], b_name: str, b: dict[str, str]) -> list[str]:
+def test_lock_agrees_with_pyproject_pins():
+    """A pin changed in pyproject.toml without `make lock` (or the reverse) fails here."""
+    entries = lock_entries()
     problems = []
-    for name in sorted(a.keys() | b.keys()):
-        if name not in b:
-            problems.append(f"{name}: {a_name} pins {a[name]}, {b_name} does not list it")
-        elif name not in a:
-            problems.append(f"{name}: {b_name} pins {b[name]}, {a_name} does not list it")
-        elif Version(a[name]) != Version(b[name]):
-            problems.append(f"{name}: {a_name} pins {a[name]}, {b_name} pins {b[name]}")
-    return problems
+    for name, pinned in pyproject_pins().items():
+        if name not in entries:
+            problems.append(f"{name}: pinned {pinned} in pyproject.toml, absent from requirements.lock")
+            continue
+        locked = next(iter(entries[name][0].specifier)).version
+        if Version(locked) != Version(pinned):
+            problems.append(f"{name}: pyproject.toml pins {pinned}, requirements.lock has {locked}")
+    assert not problems, "pyproject.toml and requirements.lock disagree; run `make lock`:\n  " + "\n  ".join(problems)
 
 
-# ---- (a) the three lists agree -----------------------------------------------------------------
+def test_lock_parser_reads_hashes_markers_and_continuations():
+    text = ("# header\nabc==1.0 \\\n    --hash=sha256:" + "a" * 64 + " \\\n    --hash=sha256:" + "b" * 64 +
+            "\n    # via x\nzipp==4.1 ; python_full_version < '3.12' \\\n    --hash=sha256:" + "c" * 64 + "\n")
+    entries = parse_lock(text)
+    assert set(entries) == {"abc", "zipp"}
+    assert entries["abc"][1] == ["sha256:" + "a" * 64, "sha256:" + "b" * 64]
+    assert str(entries["zipp"][0].marker) == 'python_full_version < "3.12"'
 
-def test_pins_agree_across_pyproject_binder_and_conda():
-    ref = pyproject_pins()
-    assert ref, "pyproject.toml lists no dependencies"
-    problems = _diff("pyproject.toml", ref, "binder/requirements.txt", binder_pins())
-    problems += _diff("pyproject.toml", ref, "environment.yml", env_yml_pins())
-    assert not problems, "the pin lists disagree (bump all three together):\n  " + "\n  ".join(problems)
+
+def test_binder_conda_and_docker_install_the_lock():
+    assert _noncomment_lines(BINDER / "requirements.txt") == ["-r ../requirements.lock"], (
+        "binder/requirements.txt must only include the lock (-r ../requirements.lock)")
+    assert _env_yml_pip_list() == ["-r requirements.lock"], (
+        "environment.yml's pip list must only install the lock (an editable install cannot be hash-checked)")
+    dockerfile = (ROOT / "deploy" / "docker" / "Dockerfile").read_text()
+    assert re.search(r"pip install --require-hashes -r /tmp/requirements.lock", dockerfile)
 
 
-def test_environment_yml_builds_the_same_python_and_installs_the_course():
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_env_installs_the_lock_with_hash_checks():
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "-B", "-C", str(ROOT), str(ROOT / ".venv" / ".installed")],
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    assert "pip sync" in dry.stdout and "--require-hashes" in dry.stdout and "requirements.lock" in dry.stdout, dry.stdout
+    assert "--require-hashes -r" in dry.stdout, "the pip fallback must install the lock hash-checked"
+
+
+def test_environment_yml_builds_the_same_python():
     env = _env_yml()
     assert "conda-forge" in env.get("channels", []), "environment.yml: use the conda-forge channel"
     conda_deps = [str(d).replace(" ", "") for d in env["dependencies"] if not isinstance(d, dict)]
     assert "python=3.11" in conda_deps, f"environment.yml: expected python=3.11 in {conda_deps}"
     assert "pip" in conda_deps, "environment.yml: pip must be a conda dependency to use `pip:`"
-    assert "-e ." in _env_yml_pip_list(), "environment.yml: the pip list must install the course (`-e .`)"
+    assert "pip install --no-deps -e ." in ENV_YML.read_text(), "environment.yml must say how to install the course"
 
 
-# ---- (b) the pins are what is installed ------------------------------------------------------
+# ---- (b) the lock is what is installed ------------------------------------------------------
 
-def test_pinned_versions_are_installed():
+def test_installed_environment_matches_the_lock():
     problems = []
-    for name, pinned in pyproject_pins().items():
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            problems.append(f"{name}: pinned {pinned}, not installed")
+    for key, (req, _) in lock_entries().items():
+        if req.marker is not None and not req.marker.evaluate():
             continue
-        if Version(installed) != Version(pinned):
-            problems.append(f"{name}: pinned {pinned}, installed {installed}")
+        locked = next(iter(req.specifier)).version
+        try:
+            installed = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{req.name}: locked {locked}, not installed")
+            continue
+        if Version(installed) != Version(locked):
+            problems.append(f"{req.name}: locked {locked}, installed {installed}")
     assert not problems, (
-        f"the environment running the tests ({sys.prefix}) differs from the pins; "
-        "run `make env` (or `pip install -e .`):\n  " + "\n  ".join(problems)
+        f"the environment running the tests ({sys.prefix}) differs from requirements.lock; "
+        "run `make sync`:\n  " + "\n  ".join(problems)
     )
 
 

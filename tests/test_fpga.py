@@ -16,6 +16,7 @@ import pytest
 from hepcourse import fpga
 from hepcourse.models.jet_tagger_l1 import jet_tagger_l1, jet_tagger_l1_qat
 
+
 N_FEATURES, N_CLASSES = 16, 5
 
 
@@ -66,6 +67,7 @@ def compiled(trained, qat_model, tmp_path_factory):
 
 @pytest.mark.parametrize("max_abs, signed, expected", [(1.0, True, 2), (0.7, True, 1), (3.0, True, 3),
                                                        (0.1, True, -2), (7.9, False, 3), (8.0, False, 4), (0, True, 1)])
+@pytest.mark.unit
 def test_integer_bits_hold_the_value(max_abs, signed, expected):
     bits = fpga.integer_bits(max_abs, signed)
     assert bits == expected
@@ -75,6 +77,7 @@ def test_integer_bits_hold_the_value(max_abs, signed, expected):
         assert fpga.type_range(16, bits - 1, signed)[1] < max_abs
 
 
+@pytest.mark.unit
 def test_quantize_rounding_and_overflow_modes():
     # ap_fixed<4,2>: step 0.25, range [-2, 1.75]
     x = np.array([0.1, 0.125, -0.3, 1.9, -2.6])
@@ -89,6 +92,7 @@ def test_quantize_rounding_and_overflow_modes():
         fpga.quantize([1.0], 8, 3, rounding="CONV")
 
 
+@pytest.mark.unit
 def test_type_names_round_trip_and_bad_input():
     name = fpga.type_name(10, 3, signed=False)
     assert name == "ap_ufixed<10,3,AP_RND,AP_SAT>"
@@ -103,8 +107,101 @@ def test_type_names_round_trip_and_bad_input():
     assert fpga.parse_precision({"weight": 6, "result": 10}) == {"weight": 6, "result": 10}
 
 
+# ---- fixed point against hls4ml, the quantizers package and the ap_fixed C++ header ---------------
+
+# (width, integer, signed): negative and zero integer bits, I > W, unsigned, 1-bit and wide types
+REFERENCE_TYPES = [(1, 1, True), (2, 0, False), (3, -1, True), (4, 2, True), (4, 2, False), (6, 8, True),
+                   (8, -2, True), (8, 3, True), (8, 3, False), (12, 12, False), (16, 6, True), (18, 8, True),
+                   (24, -4, False), (32, 10, True)]
+
+
+def _reference_inputs(width, integer, signed, seed=0):
+    """Random values over three times the range, plus every half step around both ends and zero
+    (the ties and the edges where rounding and overflow modes differ)."""
+    low, high, step = fpga.type_range(width, integer, signed)
+    span = max(abs(low), abs(high)) + step
+    edges = np.concatenate([c + step / 2 * np.arange(-6, 7) for c in (low, 0.0, high, -high, 2 * span, -2 * span)])
+    return np.concatenate([np.random.default_rng(seed).uniform(-3 * span, 3 * span, 3000), edges])
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("rounding", ["TRN", "RND"])
+@pytest.mark.parametrize("overflow", ["WRAP", "SAT"])
+def test_quantize_matches_the_quantizers_package_bit_for_bit(rounding, overflow):
+    """`quantizers` (hls4ml's and HGQ2's fixed-point library) takes k = sign bit, i = integer bits
+    without the sign, f = fractional bits: ap_fixed<W, I> is k=1, i=I-1, f=W-I."""
+    from quantizers import get_fixed_quantizer_np
+
+    reference = get_fixed_quantizer_np(rounding, overflow)
+    for width, integer, signed in REFERENCE_TYPES:
+        x = _reference_inputs(width, integer, signed)
+        ours = fpga.quantize(x, width, integer, signed, rounding=rounding, overflow=overflow)
+        theirs = reference(x, np.float64(signed), np.float64(integer - signed), np.float64(width - integer))
+        bad = np.flatnonzero(ours != theirs)
+        assert bad.size == 0, (f"ap_{'' if signed else 'u'}fixed<{width},{integer},AP_{rounding},AP_{overflow}>: "
+                               f"x={x[bad[:3]]} -> ours {ours[bad[:3]]}, quantizers {theirs[bad[:3]]}")
+
+
+@pytest.mark.unit
+def test_type_range_and_integer_bits_match_hls4ml():
+    from hls4ml.model.types import FixedPrecisionType, find_minimum_width
+
+    for width, integer, signed in REFERENCE_TYPES:
+        t = FixedPrecisionType(width, integer, signed)
+        assert fpga.type_range(width, integer, signed) == (t.min, t.max, 2.0 ** -t.fractional), t
+    rng = np.random.default_rng(1)
+    for max_abs in np.concatenate([[0.5, 1.0, 2.0, 4.0, 1024.0], 2.0 ** rng.uniform(-1, 12, 200)]):
+        for signed in (True, False):
+            assert fpga.integer_bits(max_abs, signed) == find_minimum_width(np.array([max_abs]), signed), (max_abs, signed)
+    # below 1/2 hls4ml never goes under 0 integer bits (+ sign); ours may, and still holds the value
+    for max_abs in 2.0 ** rng.uniform(-12, -1, 100):
+        for signed in (True, False):
+            ours = fpga.integer_bits(max_abs, signed)
+            assert ours <= find_minimum_width(np.array([max_abs]), signed)
+            t = FixedPrecisionType(24, ours, signed)
+            assert t.max >= max_abs - 2.0 ** -t.fractional and (not signed or t.min <= -max_abs)
+
+
+@pytest.mark.integration  # compiles a small C++ program with g++
+def test_quantize_matches_the_ap_fixed_cpp_header_bit_for_bit(tmp_path):
+    """The ground truth: Xilinx's ap_fixed.h as shipped with hls4ml (what its C simulation compiles),
+    every rounding and overflow mode of REFERENCE_TYPES, one small g++ build (~2 s)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import hls4ml
+
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("g++ is not installed (the hls4ml emulation tests need it too)")
+    headers = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    cases = [(w, i, s, r, o) for (w, i, s) in REFERENCE_TYPES for r in ("TRN", "RND") for o in ("WRAP", "SAT")]
+    calls = "\n".join(f"  run<ap_{'' if s else 'u'}fixed<{w},{i},AP_{r},AP_{o}> >(x, n);" for w, i, s, r, o in cases)
+    (tmp_path / "cast.cpp").write_text(
+        "#include <cstdio>\n#include <vector>\n#include \"ap_fixed.h\"\n"
+        "template <class T> void run(const std::vector<double>& x, int n) {\n"
+        "  for (int k = 0; k < n; ++k) { T v = x[k]; std::printf(\"%a\\n\", v.to_double()); }\n}\n"
+        "int main() {\n  int n; if (std::scanf(\"%d\", &n) != 1) return 1;\n  std::vector<double> x(n);\n"
+        "  for (int k = 0; k < n; ++k) if (std::scanf(\"%la\", &x[k]) != 1) return 1;\n" + calls + "\n  return 0;\n}\n")
+    build = subprocess.run([gxx, "-O0", "-std=c++14", f"-I{headers}", "cast.cpp", "-o", "cast"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr[-3000:]
+    x = np.concatenate([_reference_inputs(w, i, s, seed=2)[::10] for (w, i, s) in REFERENCE_TYPES])
+    stdin = f"{x.size}\n" + "\n".join(v.hex() for v in x.tolist()) + "\n"
+    run = subprocess.run([str(tmp_path / "cast")], input=stdin, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    cpp = np.array([float.fromhex(v) for v in run.stdout.split()]).reshape(len(cases), x.size)
+    for (w, i, s, r, o), theirs in zip(cases, cpp):
+        ours = fpga.quantize(x, w, i, s, rounding=r, overflow=o)
+        bad = np.flatnonzero(ours != theirs)
+        assert bad.size == 0, (f"ap_{'' if s else 'u'}fixed<{w},{i},AP_{r},AP_{o}>: x={x[bad[:3]]} -> "
+                               f"ours {ours[bad[:3]]}, ap_fixed.h {theirs[bad[:3]]}")
+
+
 # ---- trace and config -----------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_trace_uses_hls4ml_layer_names_and_reproduces_keras(trained):
     import hls4ml
 
@@ -116,6 +213,7 @@ def test_trace_uses_hls4ml_layer_names_and_reproduces_keras(trained):
     assert model.count_params() == 4389
 
 
+@pytest.mark.unit
 def test_bad_sample_and_unsupported_layers_are_named(trained):
     model, X, _ = trained
     with pytest.raises(ValueError, match=r"shape \(n_jets, 16\)"):
@@ -131,6 +229,7 @@ def test_bad_sample_and_unsupported_layers_are_named(trained):
         fpga.convert(model, X[:10], precision=None)
 
 
+@pytest.mark.unit
 def test_config_types_hold_the_sample(trained):
     model, X, _ = trained
     config = fpga.hls_config(model, X[:1000], precision={"weight": 8, "result": 12}, reuse_factor=2)
@@ -145,6 +244,7 @@ def test_config_types_hold_the_sample(trained):
     assert logit.type_max >= 2 * max(abs(logit["min"]), abs(logit["max"])) - logit.step
 
 
+@pytest.mark.unit
 def test_precision_table_flags_overflow_and_lost_precision(trained):
     model, X, _ = trained
     config = fpga.hls_config(model, X[:500], precision=16)
@@ -156,6 +256,7 @@ def test_precision_table_flags_overflow_and_lost_precision(trained):
     assert table.loc[("dense_3", "weight"), "verdict"] == "ok"
 
 
+@pytest.mark.unit
 def test_fixed_point_ranges_plot(trained):
     from hepcourse import plotting
 
@@ -169,6 +270,7 @@ def test_fixed_point_ranges_plot(trained):
 
 # ---- emulation ------------------------------------------------------------------------------------
 
+@pytest.mark.integration  # compiles three hls4ml projects with g++ (the `compiled` fixture)
 def test_auto_precision_breaks_the_softmax_and_our_config_fixes_it(trained, compiled):
     model, _, _ = trained
     X, y = toy_jets(2000, seed=1)
@@ -182,6 +284,7 @@ def test_auto_precision_breaks_the_softmax_and_our_config_fixes_it(trained, comp
     assert all(abs(fixed.auc_float[c] - fixed.auc_emulated[c]) < 0.01 for c in fixed.auc_float)
 
 
+@pytest.mark.integration  # compiles three hls4ml projects with g++ (the `compiled` fixture)
 def test_hgq2_model_is_bit_exact_in_hls4ml(qat_model, compiled):
     X, y = toy_jets(1000, seed=2)
     emulated = fpga.predict(compiled["qat"], X)
@@ -192,6 +295,7 @@ def test_hgq2_model_is_bit_exact_in_hls4ml(qat_model, compiled):
         fpga.convert(qat_model, X[:10], precision=8)
 
 
+@pytest.mark.unit
 def test_compare_checks_its_inputs():
     y = np.array([0, 1, 2, 1])
     p = np.eye(3)[[0, 1, 2, 2]]
@@ -207,6 +311,7 @@ def test_compare_checks_its_inputs():
         fpga.compare(y + 5, p, p)
 
 
+@pytest.mark.unit
 def test_missing_gxx_says_how_to_install_it(trained, monkeypatch, tmp_path):
     model, X, _ = trained
     hls_model = fpga.convert(model, X[:100], precision=8, output_dir=tmp_path / "prj")
@@ -218,6 +323,7 @@ def test_missing_gxx_says_how_to_install_it(trained, monkeypatch, tmp_path):
         fpga.predict(hls_model, X[:5])
 
 
+@pytest.mark.unit
 def test_build_is_skipped_without_vendor_tools(trained, monkeypatch, tmp_path, capsys):
     model, X, _ = trained
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -233,6 +339,7 @@ def test_build_is_skipped_without_vendor_tools(trained, monkeypatch, tmp_path, c
 
 # ---- estimates and pruning ----------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_dense_estimate_by_hand():
     # 2 inputs x 3 outputs, one pruned weight: 5 products of 8x6 bits in LUTs, 3 adders of 8+6+1 bits
     bits = np.full((2, 3), 8)
@@ -245,6 +352,7 @@ def test_dense_estimate_by_hand():
     assert (wide.dsp, wide.multipliers, wide.latency_cycles) == (2, 2, 2 + 1 + 1 + 2)
 
 
+@pytest.mark.unit
 def test_estimates_of_the_4389_parameter_tagger(trained):
     model, X, _ = trained
     e16 = fpga.estimate_hls(model, fpga.hls_config(model, X[:500], precision=16))
@@ -257,6 +365,7 @@ def test_estimates_of_the_4389_parameter_tagger(trained):
     assert "latency" in e16.table()
 
 
+@pytest.mark.unit
 def test_qat_estimate_matches_hgq2_ebops(qat_model):
     X, _ = toy_jets(1000, seed=3)
     est = fpga.estimate_qat(qat_model, X)
@@ -265,6 +374,7 @@ def test_qat_estimate_matches_hgq2_ebops(qat_model):
     assert 0 < est.lut_equivalent
 
 
+@pytest.mark.unit
 def test_magnitude_pruning_reaches_its_target_and_saves_multiplications(trained):
     model, X, y = trained
     keras.utils.set_random_seed(1)

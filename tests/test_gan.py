@@ -20,6 +20,8 @@ from hepcourse.models.gan import (
     shower_generator,
 )
 
+pytestmark = pytest.mark.unit
+
 SHAPE = (3, 4, 4)
 
 

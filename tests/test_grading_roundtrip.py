@@ -17,6 +17,8 @@ from hepcourse import grading
 from hepcourse.instructor.autograde import grade
 from hepcourse.instructor.course import Course, find_leaks, run_nbgrader, secret_lines
 
+pytestmark = pytest.mark.grading
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 

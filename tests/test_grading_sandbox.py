@@ -24,6 +24,8 @@ from hepcourse.instructor.autograde import grade, journal_path
 from hepcourse.instructor.collect import collect
 from hepcourse.instructor.course import Course, CourseError, release
 
+pytestmark = pytest.mark.grading
+
 LIMITS = sandbox.Limits(cell_s=8, wall_s=90, memory_bytes=2**30, threads=1)
 
 

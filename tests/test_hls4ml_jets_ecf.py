@@ -10,6 +10,8 @@ from hepcourse.physics.hls4ml_events import Hls4mlEventSource, matched_label
 from hepcourse.physics.jets import leading_jets
 from hepcourse.physics.kinematics import eta, from_pt_eta_phi_m, mass, phi
 
+pytestmark = pytest.mark.unit
+
 # FastJet's EnergyCorrelator classes for each groomed feature (func, keyword arguments).
 FASTJET = {
     "c1_b0_mmdt": ("doubleratio", dict(npoint=1, beta=0)),

@@ -7,6 +7,8 @@ from hepcourse.data import hls4ml_jets
 from hepcourse.data.cache import read_validated
 from hepcourse.physics.kinematics import eta, pt
 
+pytestmark = pytest.mark.data
+
 SIZES = hls4ml_jets.sizes("quick")
 CLASSES = hls4ml_jets.CLASSES
 ACCURACY_MIN = 0.6

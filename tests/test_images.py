@@ -8,6 +8,8 @@ from hepcourse.physics import images
 from hepcourse.physics.features import CONSTITUENT_FEATURES, constituent_features
 from hepcourse.physics.kinematics import eta, from_pt_eta_phi_m, phi, pt
 
+pytestmark = pytest.mark.unit
+
 
 def _jets(n=50, n_const=30, seed=1):
     """Elongated random jets at random positions, zero-padded, as (E, px, py, pz)."""

@@ -11,6 +11,8 @@ import grading_course as gc
 from hepcourse import cli
 from hepcourse.instructor.course import Course
 
+pytestmark = pytest.mark.grading
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):

@@ -8,6 +8,8 @@ from hepcourse.data import jets
 from hepcourse.metrics import auc
 from hepcourse.physics.kinematics import eta, pt
 
+pytestmark = pytest.mark.data
+
 N = config.profile("quick").n_test
 
 

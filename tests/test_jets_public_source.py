@@ -6,6 +6,8 @@ import pytest
 from hepcourse.data import jets, public_toptagging
 from hepcourse.physics.kinematics import from_pt_eta_phi_m
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def public_file(tmp_path, monkeypatch):

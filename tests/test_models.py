@@ -15,6 +15,8 @@ from hepcourse.models import (
     particle_flow_network,
 )
 
+pytestmark = pytest.mark.unit
+
 N_PARTICLES, N_FEATURES = 12, 4
 SMALL = {
     "dense": lambda: dense_classifier(6, hidden=(16, 8)),

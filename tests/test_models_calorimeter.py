@@ -13,6 +13,8 @@ from hepcourse.models import (
     shower_cnn_regressor,
 )
 
+pytestmark = pytest.mark.unit
+
 N_LAYERS, N_CELLS = 6, 8
 
 

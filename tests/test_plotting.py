@@ -12,6 +12,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from hepcourse import plotting  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 RNG = np.random.default_rng(0)
 Y = np.r_[np.zeros(300), np.ones(300)]
 SCORE = Y + RNG.normal(size=600)

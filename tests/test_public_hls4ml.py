@@ -14,6 +14,8 @@ from hepcourse.data import hls4ml_jets
 from hepcourse.data import public_hls4ml as ph
 from hepcourse.physics.ecf import FEATURE_NAMES
 
+pytestmark = pytest.mark.unit
+
 
 def _jets(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)

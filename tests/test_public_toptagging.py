@@ -18,6 +18,8 @@ import pytest
 
 from hepcourse.data import public_toptagging as ptt
 
+pytestmark = pytest.mark.unit
+
 N_CONST = 200
 
 

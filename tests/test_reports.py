@@ -20,6 +20,8 @@ from hepcourse.instructor.reports import (
     write_grades_csv,
 )
 
+pytestmark = pytest.mark.grading
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "hw1"
 SOLUTION = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n"

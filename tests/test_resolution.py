@@ -7,6 +7,8 @@ import pytest
 
 from hepcourse import metrics
 
+pytestmark = pytest.mark.unit
+
 A, B, C = 0.12, 0.01, 0.25  # sqrt(GeV), 1, GeV
 ENERGIES = np.geomspace(1.0, 100.0, 12)
 

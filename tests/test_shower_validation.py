@@ -11,6 +11,8 @@ from hepcourse import plotting
 from hepcourse.physics import shower_validation as sv
 from hepcourse.physics.calorimeter import GEOMETRY
 
+pytestmark = pytest.mark.unit
+
 matplotlib.use("Agg")
 SHAPE = (GEOMETRY.n_layers, GEOMETRY.n_cells, GEOMETRY.n_cells)
 

@@ -8,6 +8,8 @@ from hepcourse.physics import calorimeter as cal
 from hepcourse.physics import fastshower as fs
 from hepcourse.physics import shower_shapes as ss
 
+pytestmark = pytest.mark.data
+
 G = cal.GEOMETRY
 
 

@@ -15,32 +15,43 @@ from hepcourse.metrics import fit_resolution
 from hepcourse.physics import calorimeter as cal
 from hepcourse.physics import shower_shapes as ss
 
+
 G = cal.GEOMETRY
 
-
-def _pdg_mixture(t_w=3.5, t_si=0.5):
-    """Stack averages computed here from the PDG element values, independently of the module."""
-    x0_w, ec_w, x0_si, ec_si = 3.504, 7.97, 93.70, 40.19
-    per_layer_x0 = t_w / x0_w + t_si / x0_si
-    x0 = (t_w + t_si) / per_layer_x0
-    ec = (t_w * ec_w / x0_w + t_si * ec_si / x0_si) / per_layer_x0
-    return per_layer_x0, x0, ec, 21.2 * x0 / ec
+# Tiers: `unit` tests only evaluate formulas or refuse bad input; `data` tests run the cascade.
 
 
-def test_geometry_matches_pdg_mixture_rules():
-    per_layer_x0, x0, ec, rm = _pdg_mixture()
-    assert G.layer_X0 == pytest.approx(per_layer_x0, rel=1e-6)
-    assert G.X0_mm == pytest.approx(x0, rel=1e-6)
-    assert G.critical_energy_MeV == pytest.approx(ec, rel=1e-6)
-    assert G.moliere_radius_mm == pytest.approx(rm, rel=1e-6)
+# PDG "Atomic and nuclear properties": radiation length (g/cm^2), density (g/cm^3), critical energy
+# for electrons (MeV, Rossi definition), and the Moliere scale energy E_s (MeV).
+PDG_W = dict(X0_g_cm2=6.76, density=19.3, Ec=7.97)
+PDG_SI = dict(X0_g_cm2=21.82, density=2.329, Ec=40.19)
+PDG_ES_MEV = 21.2052
+
+
+@pytest.mark.unit
+def test_stack_radiation_length_and_moliere_radius_follow_the_pdg_mass_fraction_rules():
+    """The module averages per thickness in mm; here the PDG mixture rules, by mass fraction in
+    g/cm^2 (1/X0 = sum w_j/X_j; 1/R_M = sum w_j Ec_j/X_j / E_s), from the PDG element table."""
+    t_w, t_si = G.absorber_thickness_mm / 10, G.active_thickness_mm / 10  # cm
+    mass_w, mass_si = t_w * PDG_W["density"], t_si * PDG_SI["density"]  # g/cm^2 per layer
+    w_w, w_si = mass_w / (mass_w + mass_si), mass_si / (mass_w + mass_si)
+    mean_density = (mass_w + mass_si) / (t_w + t_si)
+    x0 = 1 / (w_w / PDG_W["X0_g_cm2"] + w_si / PDG_SI["X0_g_cm2"])  # g/cm^2
+    rm = PDG_ES_MEV / (w_w * PDG_W["Ec"] / PDG_W["X0_g_cm2"] + w_si * PDG_SI["Ec"] / PDG_SI["X0_g_cm2"])
+    assert G.X0_mm == pytest.approx(10 * x0 / mean_density, rel=2e-3)
+    assert G.layer_X0 == pytest.approx((mass_w + mass_si) / x0, rel=2e-3)
+    assert G.moliere_radius_mm == pytest.approx(10 * rm / mean_density, rel=2e-3)
+    assert G.critical_energy_MeV == pytest.approx(PDG_ES_MEV * x0 / rm, rel=2e-3)  # R_M = E_s X0 / Ec
+
+
+@pytest.mark.unit
+def test_default_geometry_contains_showers_and_fits_binder_memory():
     assert 20 <= G.depth_X0 <= 25, "the calorimeter should be 20-25 X0 deep"
-    assert 0.5 <= G.cell_size_mm / G.moliere_radius_mm <= 1.0
+    assert 0.5 <= G.cell_size_mm / G.moliere_radius_mm <= 1.0, "cells should be 0.5-1 Moliere radius wide"
     assert G.n_layers * G.n_cells ** 2 <= 3500, "too many cells for Binder's memory"
-    assert G.n_cells % 2 == 1
-    d = G.to_dict()
-    assert d["n_layers"] == G.n_layers and d["absorber"]["name"] == "W" and "sampling_fraction" in d
 
 
+@pytest.mark.unit
 def test_cross_sections_have_textbook_limits():
     # Klein-Nishina -> Thomson cross section (8 pi/3 r_e^2) at low energy
     thomson = 8 * math.pi / 3 * cal.CLASSICAL_ELECTRON_RADIUS_MM ** 2
@@ -54,11 +65,22 @@ def test_cross_sections_have_textbook_limits():
     grid = np.geomspace(1e-3, 1, 20001)
     hard = np.trapezoid(grid * (4 / 3 - 4 / 3 * grid + grid ** 2) / grid, grid)
     assert cal.soft_brems_loss_per_X0(yc)[0] + hard == pytest.approx(1.0, rel=1e-4)
-    # NIST: mu/rho(W, 0.5 MeV) = 0.1378 cm^2/g, reproduced by Compton + pair + photoelectric
-    mu = sum(cal.photon_mu_per_mm(np.array(0.5), cal.TUNGSTEN)) * 10 / cal.TUNGSTEN.density_g_cm3
-    assert mu == pytest.approx(0.1378, rel=1e-6)
 
 
+@pytest.mark.unit
+def test_photon_attenuation_in_tungsten_matches_nist_away_from_its_anchor():
+    """The photoelectric term is anchored at NIST's 0.5 MeV value (so that energy proves nothing);
+    at other energies Compton + photoelectric (0.8-1.5 MeV) and pair + Compton (10-20 MeV) must
+    reproduce NIST XCOM's total mu/rho of tungsten (Hubbell-Seltzer table, Z = 74, cm^2/g).
+    Known gap, not tested: 2-5 MeV, where pair production is neglected below ~3.4 MeV and the
+    model is 10-27 % low."""
+    nist = {0.8: 0.08066, 1.0: 0.06618, 1.5: 0.05000, 10.0: 0.04747, 20.0: 0.05893}
+    for energy, expected in nist.items():
+        mu = sum(cal.photon_mu_per_mm(np.array(energy), cal.TUNGSTEN)) * 10 / cal.TUNGSTEN.density_g_cm3
+        assert float(mu) == pytest.approx(expected, rel=0.06), f"mu/rho(W, {energy} MeV) = {float(mu):.5f} cm^2/g"
+
+
+@pytest.mark.data
 def test_energy_is_conserved_in_a_large_block():
     big = cal.CalorimeterGeometry(n_layers=60, n_cells=41)
     for particle in ("e-", "gamma"):
@@ -83,6 +105,7 @@ def profiles():
     return out
 
 
+@pytest.mark.data
 def test_mean_longitudinal_profile_is_a_gamma_distribution(profiles):
     for key, vis in profiles.items():
         fit = ss.gamma_profile_fit(vis, G)
@@ -95,6 +118,7 @@ def test_mean_longitudinal_profile_is_a_gamma_distribution(profiles):
         assert 0.35 < fit["b"] < 0.65, f"{key}: Gamma slope b = {fit['b']:.2f}, Longo/GFlash expect ~0.5"
 
 
+@pytest.mark.data
 def test_shower_maximum_follows_rossi(profiles):
     ec = G.critical_energy_MeV
     tmax = {}
@@ -112,6 +136,7 @@ def test_shower_maximum_follows_rossi(profiles):
     assert growth == pytest.approx(math.log(10), abs=0.6), f"t_max grows by {growth:.2f} X0 per decade, expected ln 10"
 
 
+@pytest.mark.data
 def test_ninety_percent_within_one_moliere_radius():
     edges = np.arange(0, 50.01, 0.25)
     vis, _, radial = cal.simulate_deposits(np.full(30, 10.0), seed=21, radial_edges_mm=edges)
@@ -137,6 +162,7 @@ def response():
     return out
 
 
+@pytest.mark.data
 @pytest.mark.slow
 def test_response_is_linear_and_leakage_grows_with_energy(response):
     ratio = {e: d.mean() / e for e, (d, _, _) in response.items()}
@@ -150,6 +176,7 @@ def test_response_is_linear_and_leakage_grows_with_energy(response):
     assert deposited[50.0] < deposited[2.0], "a larger fraction should leak at 50 GeV than at 2 GeV"
 
 
+@pytest.mark.data
 @pytest.mark.slow
 def test_stochastic_resolution_term(response):
     e = np.array(sorted(response))
@@ -161,6 +188,7 @@ def test_stochastic_resolution_term(response):
     assert fit["b"] < 0.04, f"constant term b = {fit['b']:.3f} is too large for a simulation without miscalibration"
 
 
+@pytest.mark.data
 def test_same_seed_same_bytes_and_seeds_differ():
     a = cal.simulate([3.0, 5.0], seed=1)
     b = cal.simulate([3.0, 5.0], seed=1)
@@ -176,6 +204,7 @@ def test_same_seed_same_bytes_and_seeds_differ():
     assert per_cell.argmax() == centre * G.n_cells + centre, "the beam should hit the central cell"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -190,6 +219,7 @@ def test_bad_simulation_inputs(kwargs, match):
         cal.simulate(**kwargs)
 
 
+@pytest.mark.unit
 def test_bad_geometry():
     with pytest.raises(ValueError, match="n_cells must be odd"):
         cal.CalorimeterGeometry(n_cells=10)
@@ -198,6 +228,7 @@ def test_bad_geometry():
         cal.simulate([1.0], geometry=thin)
 
 
+@pytest.mark.data
 def test_shower_shapes_validate_and_agree():
     x = cal.simulate(np.full(6, 4.0), seed=3)
     assert ss.layer_energies(x).shape == (6, G.n_layers)
@@ -208,8 +239,10 @@ def test_shower_shapes_validate_and_agree():
     c1, c2 = ss.containment(x, 5.0, G), ss.containment(x, 20.0, G)
     assert np.all(c1 <= c2) and np.all(c2 <= 1 + 1e-9)
     assert ss.containment(x, 100.0, G) == pytest.approx(1.0)
-    occ = ss.occupancy(x, 0.0)
-    assert np.all(occ == (x > 0).reshape(6, -1).sum(axis=1))
+    hits = np.zeros((2, G.n_layers, G.n_cells, G.n_cells), dtype=np.float32)
+    hits[0, 0, 0, 0] = hits[0, 5, 3, 2] = hits[0, 21, 10, 10] = 1e-3
+    hits[1, 2, 2, 2] = 1e-5  # below the threshold
+    assert ss.occupancy(hits, 1e-4).tolist() == [3, 0]
     assert np.all(ss.centroid_depth_X0(x, G) > 2) and np.all(ss.lateral_width_mm(x, G) > 0)
     with pytest.raises(ValueError, match="shape"):
         ss.layer_energies(np.zeros((3, 4)))

@@ -52,7 +52,7 @@ if [ ! -x "$USER_ENV/bin/python" ] || [ ! -x "$TLJH_CONFIG" ]; then
   echo "  install it first: https://tljh.jupyter.org (deploy/README.md, part A, step 1)" >&2
   exit 1
 fi
-if [ ! -f "$COURSE_SRC/pyproject.toml" ] || [ ! -f "$COURSE_SRC/binder/requirements.txt" ]; then
+if [ ! -f "$COURSE_SRC/pyproject.toml" ] || [ ! -f "$COURSE_SRC/requirements.lock" ]; then
   echo "error: $COURSE_SRC is not a checkout of the course (set COURSE_SRC)" >&2
   exit 1
 fi
@@ -64,9 +64,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends g++ git
 
-# 2. the course in the users' environment, with the same == pins as Binder and `make env`
+# 2. the course in the users' environment, from the same lock as Binder and `make env`
+#    (every package of the tree at an exact version, checked against its sha256)
 echo "== 2. course into $USER_ENV"
-"$USER_ENV/bin/python" -m pip install --no-cache-dir -r "$COURSE_SRC/binder/requirements.txt"
+"$USER_ENV/bin/python" -m pip install --no-cache-dir --require-hashes -r "$COURSE_SRC/requirements.lock"
 "$USER_ENV/bin/python" -m pip install --no-cache-dir --no-deps "$COURSE_SRC"
 "$USER_ENV/bin/python" -m pip check
 
