@@ -122,7 +122,7 @@ def grade_one(course: Course, assignment: str, student: str, *, level: str, limi
     from traitlets.config.loader import PyFileConfigLoader
 
     from .. import config as course_config
-    from .sandboxed_execute import NOT_RUN, SandboxedExecute
+    from .sandboxed_execute import KERNEL_START_FAILURES, NOT_RUN, KernelStartError, SandboxedExecute
 
     class LockedSaveAutoGrades(SaveAutoGrades):
         def preprocess(self, nb, resources):
@@ -148,7 +148,14 @@ def grade_one(course: Course, assignment: str, student: str, *, level: str, limi
     cfg.SandboxedExecute.readonly_paths = [str(data)] if data.is_dir() else []
     cfg.SandboxedExecute.hidden_paths = [str(course.root)]
     coursedir = CourseDirectory(config=cfg)
-    LockedAutograde(coursedir=coursedir, config=cfg).start()
+    KERNEL_START_FAILURES.clear()
+    try:
+        LockedAutograde(coursedir=coursedir, config=cfg).start()
+    except Exception:
+        # nbgrader logs the cause and then fails with "see the above traceback": say the cause
+        if KERNEL_START_FAILURES:
+            raise KernelStartError(KERNEL_START_FAILURES[-1]) from None
+        raise
 
     problems = []
     for notebook in sorted((course.autograded / student / assignment).glob("*.ipynb")):
@@ -264,7 +271,9 @@ class _Worker:
     def _start(self) -> subprocess.Popen:
         log_dir = self.course.state / "logs" / self.assignment
         log_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "hepcourse.instructor.autograde", "--course", str(self.course.root),
+        # -P: the worker runs in the course folder, which may hold a copy of hepcourse/ (a clone of
+        # the course repository); it must import the installed package, as the kernel does
+        cmd = [sys.executable, "-P", "-m", "hepcourse.instructor.autograde", "--course", str(self.course.root),
                "--assignment", self.assignment, "--level", self.level,
                "--limits", json.dumps(dataclasses.asdict(self.limits))]
         with open(log_dir / f"worker-{threading.get_ident()}.log", "a") as stderr:

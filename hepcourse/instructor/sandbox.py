@@ -125,22 +125,111 @@ def detect_level(requested: str | None = None) -> str:
     return "process"
 
 
-def _python_paths() -> list[str]:
-    """Directories the kernel's Python needs: installation, venv, sys.path entries, and the
-    hepcourse package itself (an editable install points into the checkout)."""
-    import hepcourse
+# Run by each interpreter that will start inside the sandbox (the kernel's Python and the one
+# that runs rlimit_exec), with the kernel's environment, in an empty folder: where does it
+# import from? Answers JSON: its installation, its sys.path (site-packages and .pth targets)
+# and the folders it imports hepcourse and ipykernel from, besides any editable install's
+# source folders (setuptools' __editable__ finders, which sys.path does not show).
+_PROBE = r"""
+import json, os, sys
+cwd = os.getcwd()
+out = {"prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                    os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))],
+       "path": [p for p in sys.path if p and os.path.abspath(p) != cwd],
+       "packages": [], "missing": []}
+for name, module in list(sys.modules.items()):
+    mapping = getattr(module, "MAPPING", None)
+    if name.startswith("__editable__") and isinstance(mapping, dict):
+        out["packages"] += [str(target) for target in mapping.values()]
+for name in ("hepcourse", "ipykernel"):
+    try:
+        module = __import__(name)
+    except Exception as problem:
+        out["missing"].append(f"{name}: {type(problem).__name__}: {problem}")
+    else:
+        out["packages"] += list(getattr(module, "__path__", None) or [os.path.dirname(module.__file__)])
+print(json.dumps(out))
+"""
 
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             str(Path(hepcourse.__file__).resolve().parent)}
-    # site-packages only: sys.path[0] may be the current folder, i.e. the course itself
-    paths.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p))
-    paths.add(str(Path(sys.executable).resolve().parent.parent))
-    # keep only the outermost of nested paths
+
+def _probe_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The part of a kernel environment that decides where Python imports from."""
+    keep = {k: v for k, v in env.items() if k.startswith("PYTHON") or k in ("PATH", "LANG")}
+    keep.setdefault("PYTHONNOUSERSITE", "1")
+    return tuple(sorted(keep.items()))
+
+
+_LOCATIONS: dict[tuple, dict[str, list[str]]] = {}
+
+
+def _import_locations(python: str, env: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """Ask ``python`` (as the sandbox will start it: this environment, not the course folder)
+    where it imports from. Cached per interpreter (the installation does not change while a
+    class is graded), unless a package was missing: that may be a reinstall under way."""
+    key = (python, env)
+    if key not in _LOCATIONS:
+        found = _ask_import_locations(python, env)
+        if found["missing"]:
+            return found
+        _LOCATIONS[key] = found
+    return _LOCATIONS[key]
+
+
+def _ask_import_locations(python: str, env: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hepcourse-probe-") as empty:
+        try:
+            result = subprocess.run([python, "-c", _PROBE], cwd=empty, env={**dict(env), "HOME": empty},
+                                    capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as problem:
+            raise SandboxError(f"cannot run the kernel's Python {python}: {problem}") from None
+    lines = result.stdout.strip().splitlines()
+    try:
+        if result.returncode != 0 or not lines:
+            raise ValueError
+        return json.loads(lines[-1])
+    except ValueError:
+        tail = " | ".join(result.stderr.strip().splitlines()[-5:]) or f"exit code {result.returncode}"
+        raise SandboxError(f"cannot ask the kernel's Python {python} where it imports from: {tail}") from None
+
+
+def _outermost(paths) -> list[str]:
+    """The paths (resolved, existing), nested ones dropped in favour of the folder around them."""
     out: list[str] = []
-    for path in sorted({str(Path(p).resolve()) for p in paths}, key=len):
+    for path in sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)}, key=len):
         if not any(path == o or path.startswith(o.rstrip("/") + "/") for o in out):
             out.append(path)
     return out
+
+
+def _contains(outer: str, inner: str) -> bool:
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def _python_paths(pythons=(), env: dict[str, str] | None = None, hidden=()) -> list[str]:
+    """Folders the sandbox must show for these interpreters (and this one, which runs
+    rlimit_exec) to start and import hepcourse and its dependencies: their installations,
+    site-packages, editable installs' source folders and the other sys.path entries (.pth
+    targets), as each interpreter itself reports them, started in the kernel's environment.
+
+    Nothing comes from this process' own sys.path or current folder: the grader may run in a
+    course folder that holds a copy of hepcourse/, which the kernel does not import.
+    A sys.path entry that contains a ``hidden`` folder (e.g. a .pth pointing at a checkout
+    that is also the course) is left out; the packages imported from it are shown anyway."""
+    probe_env = _probe_env(env if env is not None else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    hidden = [os.path.realpath(h) for h in hidden]
+    needed: list[str] = []
+    for python in dict.fromkeys([sys.executable, *pythons]):
+        found = _import_locations(python, probe_env)
+        needed += found["prefixes"] + found["packages"]
+        for entry in found["path"]:
+            real = os.path.realpath(entry)
+            if entry.rstrip("/").endswith(("site-packages", "dist-packages")) \
+                    or not any(_contains(real, h) for h in hidden):
+                needed.append(entry)
+    return _outermost(needed)
 
 
 def kernel_env(workdir: Path, limits: Limits, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -178,19 +267,24 @@ def kernel_env(workdir: Path, limits: Limits, extra: dict[str, str] | None = Non
 
 def rlimit_prefix(limits: Limits) -> list[str]:
     """Command prefix that sets the kernel's rlimits, then execs the rest of the command."""
-    return [sys.executable, "-m", "hepcourse.instructor.rlimit_exec",
+    # -I: neither the current folder (the submission's, which may hold a hepcourse/ of its own)
+    # nor PYTHON* variables decide which rlimit_exec runs
+    return [sys.executable, "-I", "-m", "hepcourse.instructor.rlimit_exec",
             "--address-space", str(2 * limits.memory_bytes), "--cpu", str(limits.cpu_s),
             "--file-size", str(limits.file_bytes), "--"]
 
 
 def wrap_command(argv: list[str], *, level: str, workdir: Path, limits: Limits, env: dict[str, str],
-                 readonly: list[str] = (), hidden: list[str] = ()) -> tuple[list[str], dict[str, str]]:
+                 readonly: list[str] = (), hidden: list[str] = (),
+                 pythons: list[str] = ()) -> tuple[list[str], dict[str, str]]:
     """(command, environment) that runs ``argv`` inside the sandbox of ``level``.
 
     ``workdir`` is the only writable place (bound at the same path inside, so that paths in
     the kernel's connection file mean the same on both sides); ``readonly`` are extra
-    directories to show read-only (e.g. the data cache). No path shown may contain one of
-    ``hidden`` (the course folder, the gradebook): that raises SandboxError."""
+    directories to show read-only (e.g. the data cache); ``pythons`` are interpreters that
+    ``argv`` starts (the kernel's), whose installations and imports are shown besides this
+    one's. No path shown may contain one of ``hidden`` (the course folder, the gradebook):
+    that raises SandboxError."""
     inner = rlimit_prefix(limits) + list(argv)
     if level == "process":
         return inner, env
@@ -210,7 +304,8 @@ def wrap_command(argv: list[str], *, level: str, workdir: Path, limits: Limits, 
         cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
-    shown = _python_paths() + [str(Path(p).resolve()) for p in readonly if os.path.isdir(p)] + [str(workdir)]
+    shown = _python_paths(pythons, env, hidden) + [str(Path(p).resolve()) for p in readonly if os.path.isdir(p)] \
+        + [str(workdir)]
     for secret in (str(Path(h).resolve()) for h in hidden):
         for path in shown:
             if secret == path or secret.startswith(path.rstrip("/") + "/"):

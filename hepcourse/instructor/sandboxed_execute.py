@@ -12,7 +12,10 @@
   nbgrader gives *full* points to a test cell without outputs, so a cell left unexecuted
   would otherwise be graded as passed;
 * outputs beyond ``Limits.output_bytes`` are dropped (with one notice) while they arrive, so
-  a flooding submission costs the grader no memory.
+  a flooding submission costs the grader no memory;
+* a kernel that cannot start (a broken installation, a sandbox that does not show what the
+  kernel imports) raises ``KernelStartError`` with the end of the kernel's (or bwrap's) own
+  output, instead of jupyter_client's bare "Kernel died before replying to kernel_info".
 """
 
 from __future__ import annotations
@@ -31,12 +34,29 @@ import nbformat
 import psutil
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Float, List, Unicode
 
 from .sandbox import Limits, kernel_env, wrap_command
 
 NOT_RUN = "NotRun"
+OUTPUT_TAIL_BYTES = 4096
+
+# Why kernels of this process could not start, newest last (autograde.grade_one reads and
+# clears it: nbgrader itself only logs the exception and then fails with a generic message).
+KERNEL_START_FAILURES: list[str] = []
+
+
+class KernelStartError(RuntimeError):
+    """The kernel of a submission did not start; the message says why, with its last output."""
+
+
+def output_tail(text: str, lines: int = 6, chars: int = 800) -> str:
+    """The last non-empty ``lines`` of a process' output on one line (' | '-separated)."""
+    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    joined = " | ".join(kept)
+    return joined if len(joined) <= chars else "..." + joined[-chars:]
 
 
 def copy_without_links(src: Path, dst: Path) -> None:
@@ -62,6 +82,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.hidden = list(hidden)
         self.scratch: Path | None = None
         self.death_reason: str | None = None
+        self.last_output = ""  # the end of the kernel's stdout/stderr, kept when scratch is removed
         self._watchdog: threading.Thread | None = None
 
     async def _async_pre_start_kernel(self, **kw):
@@ -79,8 +100,16 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         work = self.scratch / "work"
-        cmd, env = wrap_command(kernel_cmd, level=self.sandbox_level, workdir=work, limits=self.limits,
-                                env=kernel_env(work, self.limits), readonly=self.readonly, hidden=self.hidden)
+        try:
+            # kernel_cmd[0] is the kernel's interpreter (the kernelspec's, not necessarily this
+            # one): the sandbox shows what that interpreter imports
+            cmd, env = wrap_command(kernel_cmd, level=self.sandbox_level, workdir=work, limits=self.limits,
+                                    env=kernel_env(work, self.limits), readonly=self.readonly, hidden=self.hidden,
+                                    pythons=kernel_cmd[:1])
+        except Exception:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+            raise
         kw.update(env=env, cwd=str(work))
         log = open(self.scratch / "kernel.log", "wb")  # the kernel's raw stdout/stderr, capped by RLIMIT_FSIZE
         kw.setdefault("stdout", log)
@@ -91,6 +120,18 @@ class SandboxedKernelManager(AsyncKernelManager):
             log.close()
         self._watchdog = threading.Thread(target=self._watch_memory, daemon=True)
         self._watchdog.start()
+
+    def output(self) -> str:
+        """The end of what the kernel (and bwrap) wrote to stdout/stderr so far."""
+        if self.scratch is None:
+            return self.last_output
+        try:
+            with open(self.scratch / "kernel.log", "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - OUTPUT_TAIL_BYTES))
+                return log.read().decode(errors="replace")
+        except OSError:
+            return self.last_output
 
     def _kernel_tree(self) -> list[psutil.Process]:
         process = getattr(self.provisioner, "process", None)
@@ -151,7 +192,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if self.scratch is not None and not restart:
+            self.last_output = self.output()
             shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     cleanup_resources = _async_cleanup_resources
 
@@ -174,7 +217,35 @@ class SandboxedExecute(Execute):
         self.km = SandboxedKernelManager(kernel_name=self.kernel_name, config=self.config,
                                          sandbox_level=self.sandbox_level, limits=self._limits(),
                                          readonly=self.readonly_paths, hidden=self.hidden_paths)
+        self._sandbox_km = self.km  # nbclient sets self.km to None when a start fails
         return self.km
+
+    def _start_failed(self, problem: Exception) -> KernelStartError:
+        km = getattr(self, "_sandbox_km", None)
+        said = output_tail(km.output()) if km is not None else ""
+        message = (f"the kernel could not start (sandbox {self.sandbox_level}): {type(problem).__name__}: {problem}"
+                   + (f"; its last output: {said}" if said else ""))
+        KERNEL_START_FAILURES.append(message)
+        self.log.error(message)
+        return KernelStartError(message)
+
+    async def async_start_new_kernel(self, **kwargs):
+        try:
+            return await super().async_start_new_kernel(**kwargs)
+        except Exception as problem:
+            if self.km is not None and self.km.has_kernel:
+                await self._async_cleanup_kernel()
+            raise self._start_failed(problem) from problem
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    async def async_start_new_kernel_client(self):
+        try:
+            return await super().async_start_new_kernel_client()
+        except Exception as problem:  # nbclient has shut the kernel down and cleaned up
+            raise self._start_failed(problem) from problem
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def preprocess(self, nb, resources=None, km=None):
         limits = self._limits()
