@@ -96,7 +96,8 @@ from hepcourse.data import showers
 from hepcourse.models.gan import ConditionalWGAN, ShowerScaling, generate_showers, shower_critic, shower_generator
 from hepcourse.physics import shower_validation
 
-keras.utils.set_random_seed(0)
+SEED = 0  # seeds every random step of the graded training, so that a rerun grades the same
+keras.utils.set_random_seed(SEED)
 EPOCHS = {EPOCHS}  # the training budget of task 3: the grader runs every student's notebook
 X_train, E_train = showers.load({N_TRAIN}, split="train")
 X_val, E_val = showers.load(800, split="val")
@@ -283,12 +284,12 @@ def response_distance(generator, seed=1):
     return shower_validation.wasserstein_distances(simulated, shower_validation.observables(generated, E_val))["response"]
 
 
-keras.utils.set_random_seed(0)
+keras.utils.set_random_seed(SEED)
 distance_untrained = response_distance(shower_generator(SHAPE))
 print(f"untrained generator: W1(response) = {distance_untrained:.2f} simulated standard deviations")
 """), "untrained"),
     solution('''
-keras.utils.set_random_seed(0)
+keras.utils.set_random_seed(SEED)
 ### BEGIN SOLUTION
 gan = ConditionalWGAN(shower_generator(SHAPE), shower_critic(SHAPE), n_critic=5,
                       gradient_penalty_fn=gradient_penalty, critic_loss_fn=critic_loss,
@@ -313,7 +314,7 @@ simulated_test = shower_validation.observables(X_test, E_test)
 generated_test = generate_showers(gan.generator, scaling, E_test, seed=11)
 distance_test = shower_validation.wasserstein_distances(
     simulated_test, shower_validation.observables(generated_test, E_test))["response"]
-keras.utils.set_random_seed(0)  # the untrained generator of the cell above, again
+keras.utils.set_random_seed(SEED)  # the untrained generator of the cell above, again
 generated_untrained = generate_showers(shower_generator(SHAPE), scaling, E_test, seed=11)
 distance_test_untrained = shower_validation.wasserstein_distances(
     simulated_test, shower_validation.observables(generated_untrained, E_test))["response"]

@@ -13,8 +13,10 @@ from hepcourse.instructor.sandbox import Limits
 
 ASSIGNMENT = "07_fpga"
 LIMITS = Limits()
-MAX_LOSS = 0.01          # emulated accuracy may lose at most this much against float
-BUDGET = 60_000          # estimated LUT + 55 DSP for full points of task 3b
+# Both limits were set from the reference CHOICE measured over seeds and threads, and from
+# careless choices (benchmarks/thresholds.py prints the distributions).
+MIN_AUC_RATIO = 0.985    # every class keeps >= 98.5 % of its float AUC in the emulation
+BUDGET = 65_000          # estimated LUT + 55 DSP for full points of task 3b
 MAX_REUSE = 5            # a new jet every 25 ns at 200 MHz
 
 NO_REFERENCE = '''
@@ -52,7 +54,7 @@ cells = [
 |---|---|---|
 | 1 | `integer_bits_for` - integer bits of an `ap_fixed` type for a range | 2 |
 | 2 | `to_fixed` - emulate `ap_fixed<W,I,AP_RND,AP_SAT>` in numpy | 2 |
-| 3a | `CHOICE`: precision + reuse factor whose emulated accuracy loses at most {MAX_LOSS:.0%} against float | 2 |
+| 3a | `CHOICE`: precision + reuse factor whose emulation keeps {MIN_AUC_RATIO:.1%} of the float AUC of every class | 2 |
 | 3b | the same `CHOICE` within the resource budget: estimated LUT + 55 DSP <= {BUDGET}, reuse factor <= {MAX_REUSE} | 2 |
 
 Each test cell is worth its points on its own. Cells marked *read-only* are the tests;
@@ -91,7 +93,8 @@ from hepcourse import fpga
 from hepcourse.data import hls4ml_jets
 from hepcourse.models.jet_tagger_l1 import jet_tagger_l1
 
-keras.utils.set_random_seed(0)
+SEED = 0  # seeds every random step of the graded training, so that a rerun grades the same
+keras.utils.set_random_seed(SEED)
 n = hls4ml_jets.sizes()
 X_train, y_train = hls4ml_jets.load(n["train"], split="train")
 X_val, y_val = hls4ml_jets.load(n["val"], split="val")
@@ -170,8 +173,12 @@ weight and bias (W_w) and of every layer result (W_a), and the reuse factor R. `
 derives the integer bits of each type from `SAMPLE` (lecture 07, section 5), compiles the
 design with hls4ml and emulates it bit-accurately.
 
-* **3a** (2 points): the emulated accuracy may lose at most {MAX_LOSS} (absolute) against the float
-  model, on the validation jets here and on held-out test jets in the hidden test.
+* **3a** (2 points): for every class, the AUC of the emulated tagger must be at least
+  {MIN_AUC_RATIO} x that of the float model (`result.worst_auc_ratio`, the ratio used in the precision
+  scans of arXiv:1804.06913), on the validation jets here and on held-out test jets in the hidden
+  test. Why not the accuracy? Rounding flips the argmax of jets with two nearly equal class
+  probabilities in both directions, so on 1500 jets the accuracy loss scatters by about +-0.006
+  between trainings and designs; the AUC uses every jet's score and falls steadily with the bits.
 * **3b** (2 points): the estimated resources (`fpga.estimate_hls`, reported as LUT + 55 DSP)
   must be at most {BUDGET}, and the trigger must accept a new jet every 25 ns at 200 MHz, so
   R <= {MAX_REUSE}.
@@ -185,14 +192,16 @@ and whether the reuse factor changes the estimated LUT + 55 DSP much.
     solution('''
 ### BEGIN SOLUTION
 # estimates cost nothing: scan them, then emulate only the most promising candidate
-for weight, result, reuse in ((16, 16, 1), (16, 16, 5), (10, 10, 5), (8, 10, 5), (6, 8, 5)):
+for weight, result, reuse in ((16, 16, 1), (16, 16, 5), (10, 10, 5), (8, 10, 5), (6, 9, 5), (5, 8, 5)):
     est = fpga.estimate_hls(model, fpga.hls_config(model, SAMPLE, precision={"weight": weight, "result": result},
                                                    reuse_factor=reuse))
     print(f"{weight}-bit weights, {result}-bit results, reuse {reuse}: LUT + 55 DSP = {est.lut_equivalent}, "
           f"{est.latency_cycles} cycles")
 # the reuse factor divides the multipliers by 5 (a jet every 25 ns is still accepted); below 10 bits the
-# products leave the DSPs and cost ~W_w x W_a LUTs each, so the narrowest widths that keep the accuracy win
-CHOICE = {"weight": 6, "result": 8, "reuse_factor": 5}
+# products leave the DSPs and cost ~W_w x W_a LUTs each. 6-bit weights keep >= 99.4 % of every class's AUC
+# (5-bit weights lose 0.5-1.8 % for the worst class, 4-bit ones 2.5-3.5 %); 9-bit results leave room below
+# the budget.
+CHOICE = {"weight": 6, "result": 9, "reuse_factor": 5}
 ### END SOLUTION
 ''', "choice"),
     tests(f'''
@@ -201,15 +210,16 @@ precision = {{"weight": CHOICE["weight"], "result": CHOICE["result"]}}
 hls_choice = fpga.compile_model(fpga.convert(model, SAMPLE, precision=precision, reuse_factor=CHOICE["reuse_factor"]))
 val_result = fpga.compare(y_val, p_float_val, fpga.predict(hls_choice, X_val), hls4ml_jets.CLASSES)
 print(val_result.table())
-assert val_result.accuracy_loss <= {MAX_LOSS}, (
-    f"the emulated tagger loses {{val_result.accuracy_loss:.4f}} in accuracy against float (at most {MAX_LOSS}): "
-    f"{{CHOICE['weight']}}-bit weights / {{CHOICE['result']}}-bit results round too much away; "
-    "add bits where the profile (fpga.precision_table) shows precision loss")
+worst_class = min(val_result.auc_ratio, key=val_result.auc_ratio.get)
+assert val_result.worst_auc_ratio >= {MIN_AUC_RATIO}, (
+    f"the emulated tagger keeps only {{val_result.worst_auc_ratio:.4f}} of the float AUC for {{worst_class}} jets "
+    f"(at least {MIN_AUC_RATIO} needed): {{CHOICE['weight']}}-bit weights / {{CHOICE['result']}}-bit results round too "
+    "much away; add bits where the profile (fpga.precision_table) shows precision loss")
 ### BEGIN HIDDEN TESTS
 X_test, y_test = hls4ml_jets.load(n["test"], split="test")
 X_test = scaler.transform(X_test).astype("float32")
-test_result = fpga.compare(y_test, model.predict(X_test, verbose=0), fpga.predict(hls_choice, X_test))
-assert test_result.accuracy_loss <= {MAX_LOSS}, test_result.table()
+test_result = fpga.compare(y_test, model.predict(X_test, verbose=0), fpga.predict(hls_choice, X_test), hls4ml_jets.CLASSES)
+assert test_result.worst_auc_ratio >= {MIN_AUC_RATIO}, test_result.table()
 ### END HIDDEN TESTS
 ''', "test_choice_accuracy", 2),
     tests(f'''

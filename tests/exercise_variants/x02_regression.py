@@ -20,3 +20,23 @@ def check_wrong(score, per_cell):
     assert score == TOTAL - 3, f"a linear sum of the terms should lose exactly Task 1's 3 points: {per_cell}"
     assert per_cell["test_resolution_model"] == 0 and per_cell["test_resolution_fit"] == 0, per_cell
     assert per_cell["test_calibration"] == 1 and per_cell["test_regressor_target"] == 2, per_cell
+
+
+def _sum_only(source_nb):
+    """A network that sees only the visible sum (log of it), not the layer profile: it can only
+    rescale the sum, which the task says cannot win."""
+    from exercise_variants import edit_cell
+
+    return edit_cell(source_nb, "build_regressor",
+                     "features = keras.layers.Concatenate()([inputs / visible, keras.ops.log(visible)])",
+                     "features = keras.ops.log(visible)")
+
+
+def _mse_in_gev(source_nb):
+    """Plain mean squared error in GeV^2: dominated by the 100 GeV showers."""
+    from exercise_variants import edit_cell
+
+    return edit_cell(source_nb, "build_regressor", "loss=squared_log_error", 'loss="mse"')
+
+
+CARELESS = {"sum only": _sum_only, "MSE in GeV^2": _mse_in_gev}

@@ -23,3 +23,13 @@ def check_wrong(score, per_cell):
     assert per_cell["test_training_target"] == 0
     assert per_cell["test_gp_linear"] == 1 and per_cell["test_gp_interpolates"] == 2
     assert per_cell["test_generator_loss"] == 1
+
+
+def _generator_loss_sign(source_nb):
+    """The generator loss with the wrong sign: fakes pushed towards low critic scores."""
+    from exercise_variants import edit_cell
+
+    return edit_cell(source_nb, "losses", "return -ops.mean(fake_scores)", "return ops.mean(fake_scores)")
+
+
+CARELESS = {"critic loss sign": wrong, "generator loss sign": _generator_loss_sign}
