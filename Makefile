@@ -93,7 +93,7 @@ $(STAMP): $(ROOT)/pyproject.toml $(LOCK) | $(PY)
 	@if [ -z "$(NO_UV)" ]; then $(MAKE) --no-print-directory uv; fi
 	@if [ -z "$(NO_UV)" ] && [ -x "$(UV)" ]; then \
 	  echo "installing requirements.lock into $(VENV) with uv $(UV_VERSION)"; \
-	  "$(UV)" pip sync --python "$(PY)" --require-hashes "$(LOCK)"; \
+	  "$(UV)" pip sync --python "$(PY)" --require-hashes --compile-bytecode "$(LOCK)"; \
 	  "$(UV)" pip install --python "$(PY)" --no-deps -e "$(ROOT)"; \
 	else \
 	  echo "installing requirements.lock into $(VENV) with pip (uv is not available here; slower)"; \

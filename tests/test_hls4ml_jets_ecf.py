@@ -10,7 +10,6 @@ from hepcourse.physics.hls4ml_events import Hls4mlEventSource, matched_label
 from hepcourse.physics.jets import leading_jets
 from hepcourse.physics.kinematics import eta, from_pt_eta_phi_m, mass, phi
 
-pytestmark = pytest.mark.unit
 
 # FastJet's EnergyCorrelator classes for each groomed feature (func, keyword arguments).
 FASTJET = {
@@ -50,6 +49,7 @@ def real_jets():
     return padded
 
 
+@pytest.mark.data  # 24 Pythia events
 def test_features_agree_with_fastjet(real_jets):
     X = ecf.hls4ml_features(real_jets)
     groomed, groomed_mass = ecf.mmdt_groom(real_jets)
@@ -64,6 +64,7 @@ def test_features_agree_with_fastjet(real_jets):
         np.testing.assert_allclose(ours, reference, rtol=2e-5, err_msg=f"{name} differs from FastJet {func} {kwargs}")
 
 
+@pytest.mark.data  # 24 Pythia events
 def test_grooming_mass_zlogz_and_multiplicity(real_jets):
     X = ecf.hls4ml_features(real_jets)
     sequence = ecf._whole_jet_sequence(ecf._jets_awkward(real_jets))
@@ -79,6 +80,7 @@ def test_grooming_mass_zlogz_and_multiplicity(real_jets):
     np.testing.assert_allclose(X[:, 0], zlogz, rtol=1e-5)
 
 
+@pytest.mark.unit
 def test_two_and_one_constituent_jets_stay_finite():
     two = from_pt_eta_phi_m([300.0, 100.0], [0.0, 0.3], [0.0, 0.0])
     one = from_pt_eta_phi_m([400.0], [0.0], [0.0])
@@ -91,6 +93,7 @@ def test_two_and_one_constituent_jets_stay_finite():
     assert X[0, 15] == 2 and X[1, 15] == 1 and X[1, 1] == 0.0
 
 
+@pytest.mark.unit
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="shape"):
         ecf.hls4ml_features(np.zeros((3, 4)))
