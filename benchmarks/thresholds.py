@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -67,7 +67,7 @@ class Threshold:
 class Exercise:
     name: str
     thresholds: tuple[Threshold, ...]
-    extra: dict = field(default_factory=dict)  # more quantities worth printing (name -> expression)
+    setup: str = ""  # code the measuring cell runs first (imports its expressions need)
 
 
 EXERCISES = {
@@ -79,7 +79,7 @@ EXERCISES = {
                   "check_classifier_auc(y_test, test_score, 0.9,"),
         Threshold("test_cnn_auc_target", "AUC, test jets (2 points)", "roc_auc_score(y_test, test_score)", ">=", 0.95,
                   "check_classifier_auc(y_test, test_score, 0.95,"),
-    ), extra={"import": "from sklearn.metrics import roc_auc_score"}),
+    ), setup="from sklearn.metrics import roc_auc_score"),
     "02_regression": Exercise("02_regression", (
         Threshold("test_calibration", "median response of the calibrated sum", "abs(response - 1)", "<=", 0.03,
                   "0.97 < response < 1.03"),
@@ -115,7 +115,7 @@ EXERCISES = {
                   "test_result.worst_auc_ratio", ">=", 0.985, "test_result.worst_auc_ratio >= 0.985"),
         Threshold("test_choice_resources", "estimated LUT + 55 DSP", "estimate.lut_equivalent", "<=", 65_000,
                   "estimate.lut_equivalent <= 65000"),
-    ), extra={"import": ""}),
+    )),
 }
 
 
@@ -137,7 +137,7 @@ def _measure_cell(exercise: Exercise) -> str:
     expressions = {f"{k}": t.measure for k, t in enumerate(exercise.thresholds)}
     return "\n".join([
         "import json as _json",
-        exercise.extra.get("import", ""),
+        exercise.setup,
         "_values = {}",
         f"for _key, _expression in {expressions!r}.items():",
         "    try:",
