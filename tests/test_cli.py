@@ -8,26 +8,29 @@ import pytest
 from hepcourse import cli
 from hepcourse.data.sharding import parse_shard, select_shard
 
-pytestmark = pytest.mark.unit
 
 
+@pytest.mark.unit
 def test_info_prints_the_card(capsys):
     assert cli.main(["data", "info", "jets"]) == 0
     out = capsys.readouterr().out
     assert "Dataset card" in out and "anti-kT R = 0.8" in out
 
 
+@pytest.mark.unit
 def test_verify_reports_missing_files_in_an_empty_cache(tmp_cache, capsys):
     assert cli.main(["data", "verify"]) == 1
     out = capsys.readouterr().out
     assert "missing" in out and "problem(s) found" in out
 
 
+@pytest.mark.unit
 def test_list_counts_ready_shards(tmp_cache, capsys):
     assert cli.main(["data", "list"]) == 0
     assert "0/48 shards ready" in capsys.readouterr().out
 
 
+@pytest.mark.unit
 def test_clear_needs_yes(tmp_cache, capsys):
     (tmp_cache / "jets").mkdir(parents=True)
     assert cli.main(["data", "clear", "jets"]) == 1
@@ -36,11 +39,13 @@ def test_clear_needs_yes(tmp_cache, capsys):
     assert not (tmp_cache / "jets").exists()
 
 
+@pytest.mark.unit
 def test_bad_shard_spec(capsys):
     assert cli.main(["data", "prepare", "--shard", "5/4"]) == 2
     assert "0 <= i < N" in capsys.readouterr().err
 
 
+@pytest.mark.unit
 def test_shard_selection_partitions_the_tasks():
     tasks = list(range(10))
     parts = [select_shard(tasks, i, 3) for i in range(3)]
@@ -50,6 +55,7 @@ def test_shard_selection_partitions_the_tasks():
         parse_shard("two")
 
 
+@pytest.mark.unit
 def test_module_entry_point_and_unknown_profile(tmp_cache):
     result = subprocess.run([sys.executable, "-m", "hepcourse", "data", "list", "--profile", "huge"],
                             capture_output=True, text=True)
@@ -58,6 +64,7 @@ def test_module_entry_point_and_unknown_profile(tmp_cache):
 
 # ---- data merge: shards written by batch jobs into their own caches ---------------------------
 
+@pytest.mark.data  # reads the prepared quick-profile cache
 def test_merge_takes_valid_shards_and_refuses_corrupt_ones(tmp_path, monkeypatch, capsys):
     from hepcourse import config
     from hepcourse.data import jets
@@ -85,6 +92,7 @@ def test_merge_takes_valid_shards_and_refuses_corrupt_ones(tmp_path, monkeypatch
 
 # ---- check ------------------------------------------------------------------------------------
 
+@pytest.mark.unit
 def test_check_prints_a_fix_for_each_problem(capsys):
     from hepcourse import doctor
 
@@ -97,6 +105,7 @@ def test_check_prints_a_fix_for_each_problem(capsys):
     assert doctor.run_checks((doctor.check_python, doctor.check_pins, doctor.check_nbgrader)) == 0
 
 
+@pytest.mark.unit
 def test_check_finds_a_wrong_pin(monkeypatch, capsys):
     from hepcourse import doctor
 
@@ -106,6 +115,7 @@ def test_check_finds_a_wrong_pin(monkeypatch, capsys):
     assert "keras 0.0.1 (pinned ==" in capsys.readouterr().out
 
 
+@pytest.mark.unit
 def test_size_arguments():
     from hepcourse.instructor.commands import parse_size
 
