@@ -8,8 +8,9 @@ the tests below its folder, and the lectures are collected from lectures/.
   own. A test with none or two is a collection error, so `make test-fast` (the unit tier) can
   never silently miss a new test. Cells of lecture notebooks (collected by nbval) are the
   notebook tier.
-* A notebook's time budget is part of its test: each lecture states ``time_budget_s`` per
-  profile in its metadata (``"hepcourse": {"time_budget_s": {"quick": 240}}``); its last cell
+* A notebook's time budget is part of its test: each lecture's ``time_budget_s`` per profile
+  is in the profile table (``hepcourse.config.TABLE``; a notebook outside the table may state
+  it in its metadata, ``"hepcourse": {"time_budget_s": {"quick": 240}}``); its last cell
   fails, naming the notebook and its time, when the cells together took longer.
 """
 
@@ -66,7 +67,7 @@ def pytest_runtest_makereport(item, call):
     if budget is not None and seconds[path] > budget:
         report.outcome = "failed"
         report.longrepr = (f"{path.name} took {seconds[path]:.0f} s in the {profile().name} profile, over its budget of "
-                           f"{budget:.0f} s (metadata hepcourse.time_budget_s): make it faster or justify a new budget")
+                           f"{budget:.0f} s (time_budget_s in hepcourse.config.TABLE): make it faster or justify a new budget")
 
 
 def pytest_runtest_logreport(report):

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 
 from hepcourse.data import jets
-from hepcourse.physics.pythia_events import PROCESSES, make_pythia
+from hepcourse.physics.jets.pythia_events import PROCESSES, make_pythia
 
 
 def raw_rate(process: str, n_events: int, seed: int) -> float:

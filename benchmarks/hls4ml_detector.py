@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from hepcourse.data import hls4ml_jets
-from hepcourse.physics.detector import DetectorSettings
+from hepcourse.physics.jets.detector import DetectorSettings
 
 CONFIGS = {
     "0.1 x 10 deg (top-tagging jets)": DetectorSettings(),

@@ -15,7 +15,7 @@ import statistics
 import time
 
 from hepcourse.data import hls4ml_jets
-from hepcourse.physics.hls4ml_events import Hls4mlEventSource
+from hepcourse.physics.jets.hls4ml_events import Hls4mlEventSource
 
 
 def one_run(kind: str, n_jets: int, seed: int) -> tuple[float, float, float]:
@@ -44,7 +44,7 @@ def main():
     print(f"{'class':6s} {'init s':>7s} {'jets/s wall':>12s} {'jets/s CPU':>11s}")
     for kind, (init, wall_rate, cpu_rate) in rows.items():
         print(f"{kind:6s} {init:7.2f} {wall_rate:12.1f} {cpu_rate:11.1f}")
-    per_class = hls4ml_jets.SIZES_PER_CLASS[args.profile]
+    per_class = hls4ml_jets.sizes_per_class(args.profile)
     shard = hls4ml_jets.SHARD_SIZE
     n_shards = sum(-(-n // shard) for n in per_class.values())
     for label, column in (("wall", 1), ("CPU", 2)):

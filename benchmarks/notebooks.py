@@ -3,8 +3,9 @@
 Each notebook is executed on a fresh kernel (as nbval and the autograder do) while a
 watcher samples the resident memory of the kernel process and its children; the data
 cache should be prepared first (`make data`) so that generation is not timed.
-Budgets: the time each lecture states in its metadata for the profile (hepcourse.config.
-notebook_time_budget; the tests enforce it too), else 180 s; <= 1.5 GB per notebook.
+Budgets: each notebook's time_budget_s in the profile table (hepcourse.config.TABLE, read
+by hepcourse.config.notebook_time_budget; the tests enforce it too), else 180 s; <= 1.5 GB
+per notebook.
 
     python benchmarks/notebooks.py [NOTEBOOK ...]
 """

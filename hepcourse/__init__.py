@@ -2,7 +2,7 @@
 
 It holds everything the notebooks would otherwise copy: dataset generation and loading
 (`hepcourse.data`), physics helpers (`hepcourse.physics`), reference Keras 3 models
-(`hepcourse.models`), metrics, plotting, grading self-checks and the `hepcourse` CLI.
+(`hepcourse.models`), metrics, plotting, self-checks (`hepcourse.selfchecks`) for the exercises and the `hepcourse` CLI.
 Submodules are imported lazily so that `import hepcourse` stays cheap (no TensorFlow).
 """
 

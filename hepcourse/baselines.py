@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepcourse.physics.substructure import HLF_NAMES
+from hepcourse.physics.jets.substructure import HLF_NAMES
 
 TOP_MASS_WINDOW = (130.0, 210.0)  # GeV, around m_top = 173 GeV; keeps >90% of truth-matched top jets
 

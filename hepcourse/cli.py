@@ -5,7 +5,7 @@ Data (students and instructors):
     hepcourse data prepare [--shard i/N]  generate what the profile needs (parallel, progress bar)
     hepcourse data merge DIR [DIR ...]    take valid shards that batch jobs wrote elsewhere
     hepcourse data verify                 re-check every cached file of the profile (checksums)
-    hepcourse data info jets              the dataset card
+    hepcourse data info jets              the dataset card (data/jets.md)
     hepcourse data clear jets --yes       delete a dataset's cache
     hepcourse check                       environment doctor: versions, data, sandbox, g++, GPU
 
@@ -71,6 +71,9 @@ def cmd_prepare(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    from .data.cache import forget_verified
+
+    forget_verified()  # re-hash every file, even those this process already verified
     bad = 0
     for module, task in _tasks(args):
         status = module.task_status(task)
@@ -94,7 +97,7 @@ def cmd_merge(args) -> int:
 
 
 def cmd_info(args) -> int:
-    print(dataset(args.dataset).card())
+    sys.stdout.write(dataset(args.dataset).card())  # data/NAME.md, byte for byte
     return 0
 
 
@@ -137,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=sorted(config.PROFILES), default=None)
     p.add_argument("--dataset", choices=sorted(REGISTRY), default=None)
     p.set_defaults(func=cmd_merge)
-    p = data_sub.add_parser("info", help="show a dataset card")
+    p = data_sub.add_parser("info", help="show a dataset card (data/NAME.md)")
     p.add_argument("dataset", choices=sorted(REGISTRY))
     p.set_defaults(func=cmd_info)
     p = data_sub.add_parser("clear", help="delete a dataset's cache")

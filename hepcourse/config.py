@@ -1,4 +1,4 @@
-"""Course-wide settings: the compute profile and the data cache directory.
+"""Course-wide settings: the profile table and the data cache directory.
 
 One environment variable chooses the profile, one the cache, so that a notebook, the
 CLI, the tests and a batch job all agree without passing arguments around:
@@ -7,21 +7,85 @@ CLI, the tests and a batch job all agree without passing arguments around:
   or ``full`` (large samples, more epochs, a GPU when present).
 * ``HEPCOURSE_DATA``: the cache directory for generated and downloaded datasets
   (default ``~/.cache/hepcourse``, outside any git checkout).
+
+`TABLE` is the one profile table: per profile, the sizes of every generated dataset (per
+split), the course-wide defaults (`Profile`), and per notebook (lectures and exercises) its
+epochs, batch sizes, scans and time budget. Datasets (`hepcourse.data`), lectures
+(``S = config.settings("lectures/02_regression")``), exercises, the tests and the benchmarks
+read it; no cell decides ``if quick:`` for itself.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 PROFILE_ENV = "HEPCOURSE_PROFILE"
 DATA_ENV = "HEPCOURSE_DATA"
 
+# --------------------------------------------------------------------------------- the table
+# Sizes are numbers of examples per split, all classes together. Notebook entries are merged
+# over "defaults". Time budgets (seconds on a 2-core CPU with the data cached) are enforced by
+# ../conftest.py and benchmarks/notebooks.py; None: no budget in that profile.
+TABLE: dict[str, dict] = {
+    "quick": {
+        "datasets": {
+            "jets": {"train": 6000, "val": 2000, "test": 4000},
+            "showers": {"train": 2500, "val": 1000, "test": 1500},
+            "hls4ml_jets": {"train": 4500, "val": 1500, "test": 3000},
+        },
+        "defaults": {"epochs": 8, "batch_size": 128},
+        "notebooks": {
+            "lectures/00_introduction": {"n_train": 2000, "n_val": 1000, "n_test": 2000, "n_plot": 2000,
+                                         "first_epochs": 10, "epochs": 40, "time_budget_s": 90},
+            "lectures/01_classification": {"time_budget_s": 240},
+            "lectures/02_regression": {"epochs": 40, "batch_size": 256, "time_budget_s": 120},
+            # the GAN: 2500 showers x 25 epochs at batch 128 = 500 steps of 5 critic + 1 generator
+            # updates, 0.2 CPU-seconds each (measured on the course's 2-core VM), about 90 s
+            "lectures/03_generative": {"gan": {"epochs": 25, "batch_size": 128, "learning_rate": 1e-3},
+                                       "time_budget_s": 180},
+            "lectures/07_fpga": {"epochs": 20, "batch_size": 256, "qat_epochs": 40, "qat_batch_size": 1024,
+                                 "widths": (6, 8, 16), "pruned_epochs": 12, "time_budget_s": 210},
+            "exercises/01_classification": {"epochs": 3},
+            "exercises/02_regression": {"epochs": 30, "batch_size": 256},
+            "exercises/03_generative": {"epochs": 6, "batch_size": 128},
+            "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+        },
+    },
+    "full": {
+        "datasets": {
+            "jets": {"train": 100_000, "val": 20_000, "test": 40_000},
+            "showers": {"train": 50_000, "val": 10_000, "test": 20_000},
+            "hls4ml_jets": {"train": 60_000, "val": 15_000, "test": 30_000},
+        },
+        "defaults": {"epochs": 40, "batch_size": 256},
+        "notebooks": {
+            "lectures/00_introduction": {"n_train": 100_000, "n_val": 20_000, "n_test": 40_000, "n_plot": 2000,
+                                         "first_epochs": 10, "epochs": 40, "batch_size": 256,
+                                         "time_budget_s": None},
+            "lectures/01_classification": {"time_budget_s": None},
+            "lectures/02_regression": {"epochs": 150, "batch_size": 256, "time_budget_s": None},
+            "lectures/03_generative": {"gan": {"epochs": 200, "batch_size": 256, "learning_rate": 3e-4},
+                                       "time_budget_s": None},
+            "lectures/07_fpga": {"epochs": 60, "batch_size": 256, "qat_epochs": 200, "qat_batch_size": 1024,
+                                 "widths": (4, 5, 6, 7, 8, 10, 12, 14, 16), "pruned_epochs": 30,
+                                 "time_budget_s": None},
+            # the graders run every student's notebook: the same small budgets in both profiles
+            "exercises/01_classification": {"epochs": 3},
+            "exercises/02_regression": {"epochs": 30, "batch_size": 256},
+            "exercises/03_generative": {"epochs": 6, "batch_size": 128},
+            "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+        },
+    },
+}
+
 
 @dataclass(frozen=True)
 class Profile:
-    """Sample sizes and training budgets that every notebook reads from one place."""
+    """Sample sizes of the jet dataset and default training budgets (from `TABLE`)."""
 
     name: str
     n_train: int  # jets in the training split (both classes together)
@@ -31,14 +95,19 @@ class Profile:
     batch_size: int
 
 
-PROFILES = {
-    "quick": Profile("quick", n_train=6000, n_val=2000, n_test=4000, epochs=8, batch_size=128),
-    "full": Profile("full", n_train=100_000, n_val=20_000, n_test=40_000, epochs=40, batch_size=256),
-}
+def _profile_from_table(name: str) -> Profile:
+    jets, defaults = TABLE[name]["datasets"]["jets"], TABLE[name]["defaults"]
+    return Profile(name, n_train=jets["train"], n_val=jets["val"], n_test=jets["test"],
+                   epochs=defaults["epochs"], batch_size=defaults["batch_size"])
 
 
-def profile(name: str | None = None) -> Profile:
+PROFILES = {name: _profile_from_table(name) for name in TABLE}
+
+
+def profile(name: str | Profile | None = None) -> Profile:
     """Return the active profile (``HEPCOURSE_PROFILE``, default ``quick``) or the named one."""
+    if isinstance(name, Profile):
+        return name
     name = name or os.environ.get(PROFILE_ENV, "quick")
     try:
         return PROFILES[name]
@@ -47,6 +116,87 @@ def profile(name: str | None = None) -> Profile:
             f"unknown profile {name!r} (from {PROFILE_ENV} or the argument); "
             f"choose one of {sorted(PROFILES)}"
         ) from None
+
+
+def _freeze(value):
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class Settings(Mapping):
+    """A notebook's settings in one profile: read-only, as attributes (``S.epochs``) or items."""
+
+    __slots__ = ("_name", "_profile", "_values")
+
+    def __init__(self, name: str, profile_name: str, values: dict):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_profile", profile_name)
+        object.__setattr__(self, "_values", {k: _freeze(v) for k, v in values.items()})
+
+    def __getattr__(self, key):
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"{self._name} has no setting {key!r} in the {self._profile} profile; "
+                                 f"it has {sorted(self._values)}") from None
+
+    def __setattr__(self, key, value):
+        raise AttributeError("settings come from hepcourse.config.TABLE and are read-only")
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __repr__(self):
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"Settings({self._name!r}, profile={self._profile!r}: {items})"
+
+
+def notebook_key(notebook: str | os.PathLike) -> str:
+    """The table key of a notebook: ``lectures/NN_topic`` or ``exercises/NN_topic``.
+
+    Accepts a key, or a path to a lecture, an exercise release or a solution source
+    (solutions share the entry of their exercise).
+    """
+    text = os.fspath(notebook)
+    if text in TABLE["quick"]["notebooks"]:
+        return text
+    path = Path(text)
+    stem = path.stem
+    parts = path.parts
+    if "lectures" in parts:
+        return f"lectures/{stem}"
+    if "exercises" in parts or "solutions" in parts:
+        return f"exercises/{stem}"
+    return stem
+
+
+def settings(notebook: str | os.PathLike, profile_name: str | Profile | None = None) -> Settings:
+    """The settings of one notebook in the active (or named) profile, e.g. ``settings("lectures/07_fpga")``."""
+    prof = profile(profile_name)
+    key = notebook_key(notebook)
+    notebooks = TABLE[prof.name]["notebooks"]
+    if key not in notebooks:
+        raise ValueError(f"no entry for notebook {key!r} in the {prof.name} profile of hepcourse.config.TABLE; "
+                         f"known: {sorted(notebooks)}")
+    return Settings(key, prof.name, {**TABLE[prof.name]["defaults"], **notebooks[key]})
+
+
+def dataset_sizes(dataset: str, profile_name: str | Profile | None = None) -> dict[str, int]:
+    """Examples per split ``{"train", "val", "test"}`` of a generated dataset in a profile."""
+    prof = profile(profile_name)
+    sizes = TABLE[prof.name]["datasets"]
+    if dataset not in sizes:
+        raise ValueError(f"the {prof.name} profile has no sizes for dataset {dataset!r}; known: {sorted(sizes)}")
+    return dict(sizes[dataset])
 
 
 def data_dir() -> Path:
@@ -59,13 +209,19 @@ def data_dir() -> Path:
 def notebook_time_budget(path, profile_name: str | None = None) -> float | None:
     """Seconds that the notebook at ``path`` may take to execute in a profile, or None.
 
-    Each lecture states its own budget in its metadata, ``"hepcourse": {"time_budget_s":
-    {"quick": 240}}``, read by the tests (a notebook past its budget fails) and by
-    benchmarks/notebooks.py.
+    The course's notebooks take it from `TABLE` (``time_budget_s``); a notebook without an
+    entry there (one a test writes, say) may state it in its metadata, ``"hepcourse":
+    {"time_budget_s": {"quick": 240}}``. Read by the tests (a notebook past its budget fails)
+    and by benchmarks/notebooks.py.
     """
     import json
 
     name = profile(profile_name).name
-    metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
-    budget = metadata.get("hepcourse", {}).get("time_budget_s", {}).get(name)
+    key = notebook_key(path)
+    entry = TABLE[name]["notebooks"].get(key)
+    if entry is not None:
+        budget = entry.get("time_budget_s")
+    else:
+        metadata = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+        budget = metadata.get("hepcourse", {}).get("time_budget_s", {}).get(name)
     return float(budget) if budget is not None else None

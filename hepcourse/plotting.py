@@ -131,7 +131,7 @@ def training_history(history, ax=None):
 
 def shower_response(table_simulated, table_generated, axes=None, labels=("simulation", "GAN")):
     """Two panels: mean response E_vis/E and its relative width vs incident energy, from
-    ``hepcourse.physics.shower_validation.response_vs_energy`` tables (simulated, generated)."""
+    ``hepcourse.physics.calorimeter.shower_validation.response_vs_energy`` tables (simulated, generated)."""
     if axes is None:
         axes = plt.subplots(1, 2, figsize=(11, 4))[1]
     for table, label, marker in ((table_simulated, labels[0], "o"), (table_generated, labels[1], "s")):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hepcourse.baselines import TOP_MASS_WINDOW, fit_boosted_trees, mass_window_tau32_score, n_parameters
-from hepcourse.physics.substructure import HLF_NAMES
+from hepcourse.physics.jets.substructure import HLF_NAMES
 
 pytestmark = pytest.mark.unit
 

@@ -48,7 +48,7 @@ class Case:
 
 
 def _jets_other(m, s):
-    from hepcourse.physics.detector import DetectorSettings
+    from hepcourse.physics.jets.detector import DetectorSettings
 
     return [dataclasses.replace(s, shard_size=s.shard_size + 1),
             dataclasses.replace(s, detector=DetectorSettings(enabled=False))]

@@ -11,10 +11,24 @@ from hepcourse.data.sharding import parse_shard, select_shard
 
 
 @pytest.mark.unit
-def test_info_prints_the_card(capsys):
-    assert cli.main(["data", "info", "jets"]) == 0
+@pytest.mark.parametrize("name", ["jets", "showers", "hls4ml_jets"])
+def test_info_prints_the_card_file_of_data(name, capsys):
+    from pathlib import Path
+
+    assert cli.main(["data", "info", name]) == 0
     out = capsys.readouterr().out
-    assert "Dataset card" in out and "anti-kT R = 0.8" in out
+    card = Path(__file__).resolve().parents[1] / "data" / f"{name}.md"
+    assert out == card.read_text(encoding="utf-8"), f"`hepcourse data info {name}` is not {card}"
+    if name == "jets":
+        assert "anti-kT R = 0.8" in out
+
+
+@pytest.mark.unit
+def test_info_of_an_unknown_dataset_names_the_datasets(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["data", "info", "muons"])
+    err = capsys.readouterr().err
+    assert "muons" in err and all(name in err for name in ("jets", "showers", "hls4ml_jets")), err
 
 
 @pytest.mark.unit

@@ -192,7 +192,7 @@ def test_dockerfile_installs_the_lock_and_no_data():
     runs = " ".join(ln for ln in lines if ln.startswith("RUN"))
     assert re.search(rf"pip install [^&]*--require-hashes [^&]*-r {re.escape(dest)}", runs), (
         "the lock is not pip-installed with its hashes checked (--require-hashes -r requirements.lock)")
-    assert re.search(r"pip install --no-deps /opt/hepcourse", runs), "the course package is not installed"
+    assert re.search(r"pip install --no-deps -e /opt/hepcourse", runs), "the course package is not installed"
     assert "g++" in runs, "hls4ml needs g++ in the image"
     assert "data prepare" not in runs, "the data must not be baked into the image (shared read-only volume)"
     ignored = {ln.strip().strip("/") for ln in (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()}

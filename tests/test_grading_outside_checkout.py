@@ -100,7 +100,7 @@ def test_course_copy_of_hepcourse_is_never_imported(tmp_path, monkeypatch, level
     nb = nbformat.read(course / "exercises" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb", 4)
     nb = gc.class_submissions(nb, course)[0].notebook  # correct00
     check = nbformat.v4.new_code_cell(
-        "import pathlib, hepcourse, hepcourse.grading\n"
+        "import pathlib, hepcourse, hepcourse.selfchecks\n"
         f"assert str(pathlib.Path(hepcourse.__file__).resolve().parent) == {str(_installed_hepcourse())!r}")
     nb.cells.insert(1, check)
     _submit(course, gc.ASSIGNMENT, "correct00", nb)

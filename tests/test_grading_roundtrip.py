@@ -4,7 +4,6 @@ to the solution, 0 to the untouched release and partial credit to a wrong answer
 
 import ast
 import json
-import shutil
 import typing
 from pathlib import Path
 
@@ -13,9 +12,9 @@ import pytest
 
 import exercise_variants
 
-from hepcourse import grading
+from hepcourse import selfchecks
 from hepcourse.instructor.autograde import grade
-from hepcourse.instructor.course import Course, find_leaks, run_nbgrader, secret_lines
+from hepcourse.instructor.course import Course, find_leaks, generate_in_copy, secret_lines
 
 pytestmark = pytest.mark.grading
 
@@ -24,12 +23,7 @@ ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir(
 
 
 def _make_course(tmp_path: Path, assignment: str) -> Path:
-    course = tmp_path / "course"
-    (course / "solutions").mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
-    run_nbgrader(course, "generate_assignment", assignment, "--force")
-    return course
+    return generate_in_copy(ROOT, assignment, tmp_path / "course")
 
 
 def _normalised(path: Path) -> list:
@@ -70,14 +64,14 @@ def test_graded_test_cells_do_not_end_in_a_value(assignment):
 
 
 def _returns_none(node) -> bool:
-    """True for a call to print() or to a hepcourse.grading function annotated ``-> None``."""
+    """True for a call to print() or to a hepcourse.selfchecks function annotated ``-> None``."""
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     if isinstance(func, ast.Name):
         return func.id == "print"
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "grading":
-        target = getattr(grading, func.attr, None)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "selfchecks":
+        target = getattr(selfchecks, func.attr, None)
         return target is not None and typing.get_type_hints(target).get("return") is type(None)
     return False
 

@@ -91,7 +91,7 @@ def test_load_refuses_bad_arguments_naming_them(kwargs, match):
 def test_unknown_jet_class_is_refused():
     with pytest.raises(ValueError, match="unknown hls4ml jet class 'h'"):
         hls4ml_jets.shard_settings("h", "train", 0, 0, hls4ml_jets.Hls4mlJetSettings())
-    from hepcourse.physics.hls4ml_events import Hls4mlEventSource
+    from hepcourse.physics.jets.hls4ml_events import Hls4mlEventSource
 
     with pytest.raises(ValueError, match="unknown hls4ml jet class 'top'"):
         Hls4mlEventSource("top", 1)

@@ -1,14 +1,14 @@
-"""The numpy energy-correlation features of `hepcourse.physics.ecf` against FastJet contrib, on real jets."""
+"""The numpy energy-correlation features of `hepcourse.physics.jets.ecf` against FastJet contrib, on real jets."""
 
 import awkward as ak
 import numpy as np
 import pytest
 
-from hepcourse.physics import ecf
-from hepcourse.physics.detector import apply_detector
-from hepcourse.physics.hls4ml_events import Hls4mlEventSource, matched_label
-from hepcourse.physics.jets import leading_jets
-from hepcourse.physics.kinematics import eta, from_pt_eta_phi_m, mass, phi
+from hepcourse.physics.jets import ecf
+from hepcourse.physics.jets.detector import apply_detector
+from hepcourse.physics.jets.hls4ml_events import Hls4mlEventSource, matched_label
+from hepcourse.physics.jets.clustering import leading_jets
+from hepcourse.physics.jets.kinematics import eta, from_pt_eta_phi_m, mass, phi
 
 
 # FastJet's EnergyCorrelator classes for each groomed feature (func, keyword arguments).

@@ -5,7 +5,7 @@ import pytest
 
 from hepcourse.data import hls4ml_jets
 from hepcourse.data.cache import read_validated
-from hepcourse.physics.kinematics import eta, pt
+from hepcourse.physics.jets.kinematics import eta, pt
 
 pytestmark = pytest.mark.data
 

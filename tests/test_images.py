@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from hepcourse import grading
-from hepcourse.physics import images
-from hepcourse.physics.features import CONSTITUENT_FEATURES, constituent_features
-from hepcourse.physics.kinematics import eta, from_pt_eta_phi_m, phi, pt
+from hepcourse import selfchecks
+from hepcourse.physics.jets import images
+from hepcourse.physics.jets.features import CONSTITUENT_FEATURES, constituent_features
+from hepcourse.physics.jets.kinematics import eta, from_pt_eta_phi_m, phi, pt
 
 pytestmark = pytest.mark.unit
 
@@ -28,13 +28,13 @@ def test_each_step_has_its_physical_property():
     p4 = _jets()
     c_pt, c_eta, c_phi = images.constituent_coordinates(p4)
     e, f = images.centre(c_pt, c_eta, c_phi)
-    grading.check_centred(c_pt, e, f)
+    selfchecks.check_centred(c_pt, e, f)
     e, f = images.rotate(c_pt, e, f)
-    grading.check_rotated(c_pt, e, f)
+    selfchecks.check_rotated(c_pt, e, f)
     e, f = images.flip(c_pt, e, f)
-    grading.check_flipped(c_pt, e, f)
+    selfchecks.check_flipped(c_pt, e, f)
     img = images.normalise(images.pixelate(c_pt, e, f))
-    grading.check_images(img, n_jets=len(p4))
+    selfchecks.check_images(img, n_jets=len(p4))
 
 
 def test_phi_wraparound_does_not_split_a_jet():
@@ -63,15 +63,15 @@ def test_bad_shape():
 def test_grading_checks_fail_with_physics_messages():
     p4 = _jets(5)
     c_pt, c_eta, c_phi = images.constituent_coordinates(p4)
-    with pytest.raises(grading.CheckFailed, match="not centred: jet .* centroid at"):
-        grading.check_centred(c_pt, c_eta, c_phi)
+    with pytest.raises(selfchecks.CheckFailed, match="not centred: jet .* centroid at"):
+        selfchecks.check_centred(c_pt, c_eta, c_phi)
     e, f = images.centre(c_pt, c_eta, c_phi)
-    with pytest.raises(grading.CheckFailed, match="not rotated"):
-        grading.check_rotated(c_pt, e + 0 * f, f + 0.3 * e)
-    with pytest.raises(grading.CheckFailed, match="not normalised"):
-        grading.check_images(2 * images.normalise(images.pixelate(c_pt, e, f)))
-    with pytest.raises(grading.CheckFailed, match="NaN"):
-        grading.check_centred(c_pt, e * np.nan, f)
+    with pytest.raises(selfchecks.CheckFailed, match="not rotated"):
+        selfchecks.check_rotated(c_pt, e + 0 * f, f + 0.3 * e)
+    with pytest.raises(selfchecks.CheckFailed, match="not normalised"):
+        selfchecks.check_images(2 * images.normalise(images.pixelate(c_pt, e, f)))
+    with pytest.raises(selfchecks.CheckFailed, match="NaN"):
+        selfchecks.check_centred(c_pt, e * np.nan, f)
 
 
 def test_constituent_features():

@@ -6,7 +6,7 @@ import pytest
 from hepcourse import config
 from hepcourse.data import jets
 from hepcourse.metrics import auc
-from hepcourse.physics.kinematics import eta, pt
+from hepcourse.physics.jets.kinematics import eta, pt
 
 pytestmark = pytest.mark.data
 

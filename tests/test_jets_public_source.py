@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hepcourse.data import jets, public_toptagging
-from hepcourse.physics.kinematics import from_pt_eta_phi_m
+from hepcourse.physics.jets.kinematics import from_pt_eta_phi_m
 
 pytestmark = pytest.mark.unit
 

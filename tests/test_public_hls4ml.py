@@ -12,7 +12,7 @@ import pytest
 
 from hepcourse.data import hls4ml_jets
 from hepcourse.data import public_hls4ml as ph
-from hepcourse.physics.ecf import FEATURE_NAMES
+from hepcourse.physics.jets.ecf import FEATURE_NAMES
 
 pytestmark = pytest.mark.unit
 

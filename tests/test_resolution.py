@@ -113,47 +113,47 @@ def test_binned_resolution_bad_input():
         metrics.binned_resolution(e_true, e_reco, bins=[10.0, 5.0, 20.0])
 
 
-# --- the self-checks of exercise 02 (hepcourse.grading) and the resolution plots -------------
+# --- the self-checks of exercise 02 (hepcourse.selfchecks) and the resolution plots -------------
 
-from hepcourse import grading, plotting  # noqa: E402
+from hepcourse import plotting, selfchecks  # noqa: E402
 
 
 def test_check_resolution_model_accepts_quadrature_and_explains_a_linear_sum():
-    grading.check_resolution_model(metrics.resolution_model)
-    with pytest.raises(grading.CheckFailed, match="that is the linear sum"):
-        grading.check_resolution_model(lambda e, a, b, c: a / np.sqrt(e) + b + c / e)
-    with pytest.raises(grading.CheckFailed, match="stochastic term"):
-        grading.check_resolution_model(lambda e, a, b, c: np.sqrt((a / e) ** 2 + b**2 + (c / e) ** 2))
-    with pytest.raises(grading.CheckFailed, match="use np.sqrt"):
+    selfchecks.check_resolution_model(metrics.resolution_model)
+    with pytest.raises(selfchecks.CheckFailed, match="that is the linear sum"):
+        selfchecks.check_resolution_model(lambda e, a, b, c: a / np.sqrt(e) + b + c / e)
+    with pytest.raises(selfchecks.CheckFailed, match="stochastic term"):
+        selfchecks.check_resolution_model(lambda e, a, b, c: np.sqrt((a / e) ** 2 + b**2 + (c / e) ** 2))
+    with pytest.raises(selfchecks.CheckFailed, match="use np.sqrt"):
         import math
 
-        grading.check_resolution_model(lambda e, a, b, c: math.sqrt(a**2 / e + b**2 + c**2 / e**2))
+        selfchecks.check_resolution_model(lambda e, a, b, c: math.sqrt(a**2 / e + b**2 + c**2 / e**2))
 
 
 def test_check_resolution_fit():
     sigma = metrics.resolution_model(ENERGIES, A, B, C)
     err = 0.02 * sigma
-    grading.check_resolution_fit((A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
-    with pytest.raises(grading.CheckFailed, match="must be >= 0"):
-        grading.check_resolution_fit((-A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
-    with pytest.raises(grading.CheckFailed, match="errors must be finite and positive"):
-        grading.check_resolution_fit((A, B, C), (0.01, np.nan, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
-    with pytest.raises(grading.CheckFailed, match="misses the points"):
-        grading.check_resolution_fit((2 * A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
+    selfchecks.check_resolution_fit((A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
+    with pytest.raises(selfchecks.CheckFailed, match="must be >= 0"):
+        selfchecks.check_resolution_fit((-A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
+    with pytest.raises(selfchecks.CheckFailed, match="errors must be finite and positive"):
+        selfchecks.check_resolution_fit((A, B, C), (0.01, np.nan, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
+    with pytest.raises(selfchecks.CheckFailed, match="misses the points"):
+        selfchecks.check_resolution_fit((2 * A, B, C), (0.01, 0.001, 0.01), ENERGIES, sigma, err, metrics.resolution_model)
 
 
 def test_check_energy_regressor():
     e_true, e_reco = smeared_showers(n_per_energy=300)
-    value = grading.check_energy_regressor(e_true, e_reco, target=1.0)
+    value = selfchecks.check_energy_regressor(e_true, e_reco, target=1.0)
     assert 0 < value < 0.2
-    with pytest.raises(grading.CheckFailed, match="target"):
-        grading.check_energy_regressor(e_true, e_reco, target=value)  # equal is not better
-    with pytest.raises(grading.CheckFailed, match="is biased"):
-        grading.check_energy_regressor(e_true, 0.02 * e_reco, target=1.0)  # the visible energy, uncalibrated
-    with pytest.raises(grading.CheckFailed, match="NaN"):
-        grading.check_energy_regressor(e_true, np.where(e_reco > 50, np.nan, e_reco), target=1.0)
-    with pytest.raises(grading.CheckFailed, match="one energy per shower"):
-        grading.check_energy_regressor(e_true, e_reco[:-1], target=1.0)
+    with pytest.raises(selfchecks.CheckFailed, match="target"):
+        selfchecks.check_energy_regressor(e_true, e_reco, target=value)  # equal is not better
+    with pytest.raises(selfchecks.CheckFailed, match="is biased"):
+        selfchecks.check_energy_regressor(e_true, 0.02 * e_reco, target=1.0)  # the visible energy, uncalibrated
+    with pytest.raises(selfchecks.CheckFailed, match="NaN"):
+        selfchecks.check_energy_regressor(e_true, np.where(e_reco > 50, np.nan, e_reco), target=1.0)
+    with pytest.raises(selfchecks.CheckFailed, match="one energy per shower"):
+        selfchecks.check_energy_regressor(e_true, e_reco[:-1], target=1.0)
 
 
 def test_resolution_plots_and_their_input_checks():

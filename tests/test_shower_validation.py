@@ -1,4 +1,4 @@
-"""Tests of the GAN validation (hepcourse.physics.shower_validation) on toy showers with a known
+"""Tests of the GAN validation (hepcourse.physics.calorimeter.shower_validation) on toy showers with a known
 response and shape: the response table, the distances (zero for the same sample, large for a
 shifted one), and the classifier test (about 0.5 for two samples of one distribution, near 1
 for a visibly different generator)."""
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hepcourse import plotting
-from hepcourse.physics import shower_validation as sv
+from hepcourse.physics.calorimeter import shower_validation as sv
 from hepcourse.physics.calorimeter import GEOMETRY
 
 pytestmark = pytest.mark.unit
@@ -102,7 +102,7 @@ def test_validation_plots_draw():
 
 
 def test_shower_library_scales_stored_showers_from_the_right_bin():
-    from hepcourse.physics.shower_library import ShowerLibrary
+    from hepcourse.physics.calorimeter.shower_library import ShowerLibrary
 
     X, E = toy_showers(400, seed=9)
     library = ShowerLibrary(X, E, n_bins=4)

@@ -95,4 +95,4 @@ def test_profile_tasks_cover_the_profile_sizes_and_the_cli_prints_the_card(tmp_c
     assert showers.task_status(tasks[0]) == "missing"
     assert cli.main(["data", "info", "showers"]) == 0
     out = capsys.readouterr().out
-    assert "Dataset card" in out and "moliere_radius_mm" in out
+    assert "## Sizes per profile" in out and "moliere_radius_mm" in out

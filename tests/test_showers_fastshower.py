@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from hepcourse.physics import calorimeter as cal
-from hepcourse.physics import fastshower as fs
-from hepcourse.physics import shower_shapes as ss
+from hepcourse.physics.calorimeter import fastshower as fs
+from hepcourse.physics.calorimeter import shower_shapes as ss
 
 pytestmark = pytest.mark.data
 

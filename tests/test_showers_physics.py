@@ -13,7 +13,8 @@ import pytest
 
 from hepcourse.metrics import fit_resolution
 from hepcourse.physics import calorimeter as cal
-from hepcourse.physics import shower_shapes as ss
+from hepcourse.physics.calorimeter import cross_sections as xs
+from hepcourse.physics.calorimeter import shower_shapes as ss
 
 
 G = cal.GEOMETRY
@@ -54,17 +55,17 @@ def test_default_geometry_contains_showers_and_fits_binder_memory():
 @pytest.mark.unit
 def test_cross_sections_have_textbook_limits():
     # Klein-Nishina -> Thomson cross section (8 pi/3 r_e^2) at low energy
-    thomson = 8 * math.pi / 3 * cal.CLASSICAL_ELECTRON_RADIUS_MM ** 2
-    assert cal.klein_nishina_sigma_mm2(np.array(1e-4)) == pytest.approx(thomson, rel=2e-3)
+    thomson = 8 * math.pi / 3 * xs.CLASSICAL_ELECTRON_RADIUS_MM ** 2
+    assert xs.klein_nishina_sigma_mm2(np.array(1e-4)) == pytest.approx(thomson, rel=2e-3)
     # pair production reaches 7/9 per X0 at high energy, vanishes near threshold
-    _, pair, _ = cal.photon_mu_per_mm(np.array([1e5, 2.0]), cal.TUNGSTEN)
+    _, pair, _ = xs.photon_mu_per_mm(np.array([1e5, 2.0]), cal.TUNGSTEN)
     assert pair[0] * cal.TUNGSTEN.X0_mm == pytest.approx(7 / 9)
     assert pair[1] == 0
     # the complete-screening bremsstrahlung spectrum radiates exactly E per X0: soft part + hard part
     yc = np.array([1e-3])
     grid = np.geomspace(1e-3, 1, 20001)
     hard = np.trapezoid(grid * (4 / 3 - 4 / 3 * grid + grid ** 2) / grid, grid)
-    assert cal.soft_brems_loss_per_X0(yc)[0] + hard == pytest.approx(1.0, rel=1e-4)
+    assert xs.soft_brems_loss_per_X0(yc)[0] + hard == pytest.approx(1.0, rel=1e-4)
 
 
 @pytest.mark.unit
@@ -76,7 +77,7 @@ def test_photon_attenuation_in_tungsten_matches_nist_away_from_its_anchor():
     model is 10-27 % low."""
     nist = {0.8: 0.08066, 1.0: 0.06618, 1.5: 0.05000, 10.0: 0.04747, 20.0: 0.05893}
     for energy, expected in nist.items():
-        mu = sum(cal.photon_mu_per_mm(np.array(energy), cal.TUNGSTEN)) * 10 / cal.TUNGSTEN.density_g_cm3
+        mu = sum(xs.photon_mu_per_mm(np.array(energy), cal.TUNGSTEN)) * 10 / cal.TUNGSTEN.density_g_cm3
         assert float(mu) == pytest.approx(expected, rel=0.06), f"mu/rho(W, {energy} MeV) = {float(mu):.5f} cm^2/g"
 
 

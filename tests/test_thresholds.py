@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import thresholds  # noqa: E402
 
-from hepcourse import grading  # noqa: E402
+from hepcourse import selfchecks  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +27,7 @@ def test_every_exercise_with_a_graded_training_is_benchmarked():
 
 def test_regressor_bias_limit_is_the_checks_default():
     limit = next(t.limit for t in thresholds.EXERCISES["02_regression"].thresholds if "response - 1|" in t.what)
-    assert inspect.signature(grading.check_energy_regressor).parameters["max_bias"].default == limit
+    assert inspect.signature(selfchecks.check_energy_regressor).parameters["max_bias"].default == limit
 
 
 def test_seed_substitution_changes_exactly_the_seed_line():

@@ -68,7 +68,8 @@ apt-get install -y -q --no-install-recommends g++ git
 #    (every package of the tree at an exact version, checked against its sha256)
 echo "== 2. course into $USER_ENV"
 "$USER_ENV/bin/python" -m pip install --no-cache-dir --require-hashes -r "$COURSE_SRC/requirements.lock"
-"$USER_ENV/bin/python" -m pip install --no-cache-dir --no-deps "$COURSE_SRC"
+# editable: the dataset cards in $COURSE_SRC/data (`hepcourse data info`) stay beside the package
+"$USER_ENV/bin/python" -m pip install --no-cache-dir --no-deps -e "$COURSE_SRC"
 "$USER_ENV/bin/python" -m pip check
 
 # 3. nbgrader: a world-writable exchange (sticky, like /tmp) and the global config

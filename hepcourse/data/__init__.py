@@ -1,7 +1,11 @@
-"""Datasets of the course: one module per dataset, each with its card (docstring) and `load()`.
+"""Datasets of the course: one module per generated dataset, each with its card and `load()`.
 
-`REGISTRY` maps dataset names to modules; the CLI and the profiles use it, so a new topic's
-dataset is added here once.
+Every generated dataset is a `hepcourse.data.sharded.ShardedDataset` (planning, cache,
+verification, argument checks); its module keeps its settings, fields and generator, and its
+card is ``data/<name>.md`` at the top of the course. Public downloads are registered once in
+`hepcourse.data.registry`. `REGISTRY` maps dataset names to modules; the CLI and the profiles
+use it, so a new topic's dataset is added here once (with its sizes in `hepcourse.config.TABLE`
+and its card in ``data/``).
 """
 
 REGISTRY = {

@@ -7,6 +7,12 @@ checksum, raising `InvalidCacheFile` with the reason; callers regenerate it and 
 Writes go to a unique temporary file in the same directory and are renamed into place, so a
 reader sees either the old complete file or the new complete file, never a partial one; a
 lock file serialises concurrent writers of the same file (the second one finds it done).
+
+Hash once: a file whose checksum was verified is remembered for the rest of the process, keyed
+by its path, inode, size and modification and change times, so `status` and `read_shard` do not
+hash it again. As git does for its index ("racy git"), only files older than a few seconds at
+verification time are remembered: a later rewrite, even within the same clock tick, cannot keep
+the key of a remembered file.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import h5py
@@ -93,6 +100,56 @@ def read_validated(path: Path, settings: dict) -> tuple[dict[str, np.ndarray], d
     return arrays, attrs
 
 
+# ------------------------------------------------------------------------------- hash once
+SETTLED_S = 3.0  # a file must be this old (mtime and ctime) to be remembered as verified
+_VERIFIED: dict[tuple, str] = {}
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (str(Path(path).resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _remember(key: tuple | None, settings_json: str) -> None:
+    if key is not None and time.time_ns() - max(key[3], key[4]) > SETTLED_S * 1e9:
+        _VERIFIED[key] = settings_json
+
+
+def is_verified(path: Path, settings: dict) -> bool:
+    """Whether this very file (unchanged since) was verified for ``settings`` in this process."""
+    return _VERIFIED.get(_stat_key(path)) == canonical_json(settings)
+
+
+def forget_verified() -> None:
+    """Forget every remembered verification (the next check hashes again)."""
+    _VERIFIED.clear()
+
+
+def read_shard(path: Path, settings: dict) -> tuple[dict[str, np.ndarray], dict]:
+    """`read_validated`, hashing the arrays only if this file was not verified before in this process."""
+    path = Path(path)
+    key = _stat_key(path)
+    wanted = canonical_json(settings)
+    if key is None or _VERIFIED.get(key) != wanted:
+        arrays, attrs = read_validated(path, settings)
+        _remember(key, wanted)
+        return arrays, attrs
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            arrays = {name: f[name][()] for name in f.keys()}
+    except (OSError, KeyError, ValueError, RuntimeError):
+        _VERIFIED.pop(key, None)
+        return read_validated(path, settings)
+    if attrs.get("settings") != wanted:  # cheap; cannot differ for an unchanged file
+        _VERIFIED.pop(key, None)
+        return read_validated(path, settings)
+    return arrays, attrs
+
+
 @contextlib.contextmanager
 def file_lock(path: Path):
     """Exclusive inter-process lock tied to ``path`` (a ``.lock`` file beside it)."""
@@ -109,10 +166,15 @@ def file_lock(path: Path):
 def status(path: Path, settings: dict) -> str:
     """'ok', 'missing', or the reason the cache file at ``path`` must not be used."""
     path = Path(path)
-    if not path.exists():
+    key = _stat_key(path)
+    if key is None:
         return "missing"
+    wanted = canonical_json(settings)
+    if _VERIFIED.get(key) == wanted:
+        return "ok"
     try:
         read_validated(path, settings)
+        _remember(key, wanted)
         return "ok"
     except InvalidCacheFile as problem:
         return str(problem)

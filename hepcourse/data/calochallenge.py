@@ -46,11 +46,11 @@ API
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from pathlib import Path
 
 import numpy as np
+
+from . import registry
 
 __all__ = ["RECORD", "DOI", "FILES", "URLS", "REGISTRY", "SIZES", "SHAPE", "cache_path", "fetch", "read", "load",
            "write_challenge_format"]
@@ -58,20 +58,16 @@ __all__ = ["RECORD", "DOI", "FILES", "URLS", "REGISTRY", "SIZES", "SHAPE", "cach
 RECORD = "6366271"
 DOI = "10.5281/zenodo.6366270"  # concept DOI of dataset 2 (the homepage's link)
 FILES = {"dataset_2_1": "dataset_2_1.hdf5", "dataset_2_2": "dataset_2_2.hdf5"}
-URLS = {name: f"https://zenodo.org/records/{RECORD}/files/{fname}?download=1" for name, fname in FILES.items()}
-# md5 as hard-coded identically by independent public download code (see "Files and checksums").
-REGISTRY: dict[str, str | None] = {
-    "dataset_2_1": "md5:e590333e9a2da51b258288d74bd8357a",
-    "dataset_2_2": "md5:7a56fd68aa53ded37c2ac445694d9736",
-}
-SIZES = {"dataset_2_1": 1_356_475_617, "dataset_2_2": 1_366_708_391}  # bytes
+# URLs, md5 sums (see "Files and checksums") and sizes come from the one download registry.
+URLS = {name: d.url for name, d in registry.entries("calochallenge").items()}
+REGISTRY: dict[str, str | None] = {name: d.known_hash for name, d in registry.entries("calochallenge").items()}
+SIZES = {name: d.size for name, d in registry.entries("calochallenge").items()}  # bytes
 SHAPE = (45, 16, 9)  # layers, angular bins, radial bins
 N_VOXELS = SHAPE[0] * SHAPE[1] * SHAPE[2]
 ENERGY_KEY, SHOWER_KEY = "incident_energies", "showers"
 MEV_PER_GEV = 1000.0
 CHUNK_ROWS = 10_000
 
-_HASH_RE = re.compile(r"^(?:md5:[0-9a-f]{32}|sha256:[0-9a-f]{64}|[0-9a-f]{64})$", re.IGNORECASE)
 
 
 def _check_name(name: str) -> str:
@@ -90,18 +86,10 @@ def cache_path() -> Path:
 def fetch(name: str = "dataset_2_1", *, cache_dir: str | Path | None = None, known_hash: str | None = None) -> Path:
     """Download one file of dataset 2 (once, 1.4 GB) and return the path of the verified file."""
     _check_name(name)
-    digest = known_hash if known_hash is not None else REGISTRY.get(name)
-    if not digest:
-        raise ValueError(f"no checksum for {name!r}: refusing to download {URLS[name]} unverified; pass "
-                         "known_hash='md5:<32 hex digits>' from https://doi.org/" + DOI)
-    if not _HASH_RE.match(digest.strip()):
-        raise ValueError(f"known_hash={digest!r} is not a checksum pooch can verify; expected 'md5:<32 hex>' "
-                         "or 'sha256:<64 hex>'")
-    import pooch
-
-    path = Path(cache_dir).expanduser() if cache_dir is not None else cache_path()
-    return Path(pooch.retrieve(url=URLS[name], known_hash=digest.strip().lower(), fname=FILES[name], path=path,
-                               progressbar=importlib.util.find_spec("tqdm") is not None))
+    digest = registry.check_hash(known_hash if known_hash is not None else REGISTRY.get(name),
+                                 what=repr(name), url=URLS[name], doi=DOI)
+    return registry.fetch(f"calochallenge/{name}", known_hash=digest,
+                          cache_dir=cache_dir if cache_dir is not None else cache_path())
 
 
 def _open(path: Path):

@@ -15,7 +15,7 @@ What it is
 File format
     One ARFF file (``@relation``, one ``@attribute`` line per column, ``@data`` then one
     comma-separated row per jet): 16 numeric attributes named as in
-    `hepcourse.physics.ecf.FEATURE_NAMES` (``zlogz, c1_b0_mmdt, ..., mass_mmdt,
+    `hepcourse.physics.jets.ecf.FEATURE_NAMES` (``zlogz, c1_b0_mmdt, ..., mass_mmdt,
     multiplicity``; an optional ``j_`` prefix, as in the original HDF5 files, is accepted) and
     one nominal target attribute (``class``) with the values ``g, q, t, w, z``. The reader
     selects columns by name, so the order of the attributes in the file does not matter;
@@ -55,16 +55,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..physics.ecf import FEATURE_NAMES
-from ..physics.hls4ml_events import CLASSES
+from ..physics.jets.ecf import FEATURE_NAMES
+from ..physics.jets.hls4ml_events import CLASSES
+from . import registry
 
 OPENML_ID = 42468
 DESCRIPTION_URL = f"https://api.openml.org/api/v1/json/data/{OPENML_ID}"
-DOWNLOAD_URL = "https://api.openml.org/data/v1/download/{file_id}"
-FILENAME = "hls4ml_lhc_jets_hlf.arff"
+DOWNLOAD_URL = registry.DOWNLOADS["hls4ml/hls4ml_lhc_jets_hlf"].url
+FILENAME = registry.DOWNLOADS["hls4ml/hls4ml_lhc_jets_hlf"].fname
+DOI = registry.DOWNLOADS["hls4ml/hls4ml_lhc_jets_hlf"].doi
 TARGET = "class"
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}
-_HASH_RE = re.compile(r"^(?:md5:[0-9a-f]{32}|sha256:[0-9a-f]{64})$", re.IGNORECASE)
 _ATTRIBUTE_RE = re.compile(r"^@attribute\s+('(?:[^']*)'|\"(?:[^\"]*)\"|\S+)\s+(.+)$", re.IGNORECASE)
 
 
@@ -89,11 +90,8 @@ def fetch(*, known_hash: str | None = None, file_id: int | None = None, cache_di
     Without ``known_hash`` the MD5 and file id stated in OpenML's description are used (see the
     module docstring: this checks the transfer, it is not an independent checksum).
     """
-    import pooch
-
     if known_hash is not None:
-        if not _HASH_RE.match(known_hash.strip()):
-            raise ValueError(f"known_hash={known_hash!r} is not 'md5:<32 hex digits>' or 'sha256:<64 hex digits>'")
+        registry.check_hash(known_hash, what=f"OpenML data set {OPENML_ID}", url=DESCRIPTION_URL, doi=DOI)
         if file_id is None:
             raise ValueError("with known_hash, also pass the OpenML file_id of that file (field 'file_id' of "
                              f"{DESCRIPTION_URL})")
@@ -106,9 +104,8 @@ def fetch(*, known_hash: str | None = None, file_id: int | None = None, cache_di
                              f"({md5!r}); refusing to download unverified")
         known_hash, file_id = f"md5:{md5}", int(description["file_id"])
         url = str(description.get("url") or DOWNLOAD_URL.format(file_id=file_id))
-    path = Path(cache_dir).expanduser() if cache_dir is not None else cache_path()
-    return Path(pooch.retrieve(url=url, known_hash=known_hash.strip().lower(),
-                               fname=FILENAME, path=path, progressbar=True))
+    return registry.fetch("hls4ml/hls4ml_lhc_jets_hlf", known_hash=known_hash, url=url,
+                          cache_dir=cache_dir if cache_dir is not None else cache_path())
 
 
 def _unquote(name: str) -> str:

@@ -102,11 +102,11 @@ Reading strategy
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from pathlib import Path
 
 import numpy as np
+
+from . import registry
 
 __all__ = [
     "CHUNK_ROWS",
@@ -131,18 +131,10 @@ RECORD = "2603256"
 DOI = "10.5281/zenodo.2603256"
 SPLITS = ("train", "val", "test")
 FILENAMES = {split: f"{split}.h5" for split in SPLITS}
-URLS = {
-    split: f"https://zenodo.org/records/{RECORD}/files/{fname}?download=1"
-    for split, fname in FILENAMES.items()
-}
-# md5 of the Zenodo files, as hard-coded identically by three independent public download
-# scripts (see "Checksums" in the module docstring; re-check against the Zenodo API).
-REGISTRY: dict[str, str | None] = {
-    "train": "md5:45663819f47c13724f67eb0fd80bfa5c",
-    "val": "md5:dca4b7248027618f041f9baa86d360fc",
-    "test": "md5:13163479dee30a5fe546e4536cc3d04d",
-}
-SIZES = {"train": 1_038_496_555, "val": 347_378_076, "test": 347_849_376}  # bytes
+# URLs, checksums and sizes come from the one download registry (hepcourse.data.registry).
+URLS = {split: d.url for split, d in registry.entries("top_tagging").items()}
+REGISTRY: dict[str, str | None] = {split: d.known_hash for split, d in registry.entries("top_tagging").items()}
+SIZES = {split: d.size for split, d in registry.entries("top_tagging").items()}  # bytes
 
 KEY = "table"
 N_CONSTITUENTS = 200
@@ -156,11 +148,6 @@ COLUMNS = CONSTITUENT_COLUMNS + TRUTH_COLUMNS + (TTV_COLUMN, LABEL_COLUMN)
 REQUIRED_COLUMNS = CONSTITUENT_COLUMNS + (LABEL_COLUMN,)
 CHUNK_ROWS = 100_000
 
-_HASH_RE = re.compile(
-    r"^(?:md5:[0-9a-f]{32}|sha1:[0-9a-f]{40}|sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}"
-    r"|[0-9a-f]{64})$",
-    re.IGNORECASE,
-)
 
 
 # --------------------------------------------------------------------------- download
@@ -186,30 +173,10 @@ def fetch(
     A split without a hash is refused: nothing is ever downloaded unverified.
     """
     _check_split(split)
-    digest = known_hash if known_hash is not None else REGISTRY.get(split)
-    if not digest:
-        raise ValueError(
-            f"no checksum for the public top-tagging split {split!r}: refusing to download "
-            f"{URLS[split]} unverified. Look up the file's md5 on https://doi.org/{DOI} and "
-            f"pass it as fetch({split!r}, known_hash='md5:<32 hex digits>')."
-        )
-    if not _HASH_RE.match(digest.strip()):
-        raise ValueError(
-            f"known_hash={digest!r} is not a checksum pooch can verify; expected "
-            "'md5:<32 hex digits>' or 'sha256:<64 hex digits>'"
-        )
-    import pooch
-
-    path = Path(cache_dir).expanduser() if cache_dir is not None else cache_path()
-    progress = importlib.util.find_spec("tqdm") is not None
-    result = pooch.retrieve(
-        url=URLS[split],
-        known_hash=digest.strip().lower(),
-        fname=FILENAMES[split],
-        path=path,
-        progressbar=progress,
-    )
-    return Path(result)
+    digest = registry.check_hash(known_hash if known_hash is not None else REGISTRY.get(split),
+                                 what=f"the public top-tagging split {split!r}", url=URLS[split], doi=DOI)
+    return registry.fetch(f"top_tagging/{split}", known_hash=digest,
+                          cache_dir=cache_dir if cache_dir is not None else cache_path())
 
 
 # --------------------------------------------------------------------------- reading

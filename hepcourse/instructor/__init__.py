@@ -1,1 +1,1 @@
-"""Instructor tools: release, collect, grade, feedback, grades."""
+"""Instructor tools: release, collect, grade, feedback, grades, check-source (and the guards of hidden tests)."""

@@ -7,58 +7,10 @@ which is where ``nbgrader autograde <assignment>`` looks for it. It returns a
 :class:`CollectReport` that lists who was collected, who is missing, duplicates, broken
 notebooks and every file it did not use, and why.
 
-Layouts recognised (``layout="auto"`` tries them in this order; the first that explains
-every ``.ipynb`` in the source wins; pass ``layout=`` to force one)
----------------------------------------------------------------------------------------------
-``moodle``  Moodle "Download all submissions", flat or "in folders"; id = participant id::
-
-                Jane Doe_4711_assignsubmission_file_01_classification.ipynb
-                Jane Doe_4711_assignsubmission_file_/01_classification.ipynb
-
-``canvas``  Canvas "Download submissions" (flat); id = Canvas user id. Late submissions carry
-            ``LATE``; Canvas appends ``-1``, ``-2`` to a re-uploaded file of the same name::
-
-                doejane_12345_6789012_01_classification.ipynb
-                doejane_LATE_12345_6789013_01_classification-1.ipynb
-
-``ilias``   ILIAS exercise "Download all submissions": one folder per student,
-            ``<Lastname>_<Firstname>_<login>[_<user id>]``; id = login (the last
-            ``_``-separated field once a trailing numeric user id is dropped)::
-
-                Doe_Jane_jdoe_4711/01_classification.ipynb
-
-``plain``   one folder per student (optionally with an ``<assignment>/`` folder inside, as
-            nbgrader lays it out), or one flat notebook per student; id = the name::
-
-                s1234567/my_solution.ipynb
-                s1234567/01_classification/01_classification.ipynb
-                s1234567.ipynb
-
-Up to three wrapping folders that hold everything (e.g. ILIAS's ``<exercise>/``) are
-stripped. A source whose notebooks fit no layout raises a ``ValueError`` that names the first
-file that does not fit and the patterns above. A student id that would be read the same way
-under two layouts (a plain folder ``a_b_c/``) is read by the first; force ``layout="plain"``.
-
-Roster (optional CSV, UTF-8, header row)
-----------------------------------------
-Maps the ids the LMS uses to the course's student ids (the nbgrader student ids)::
-
-    student_id,lms_id,login,email,first_name,last_name
-    s1234567,4711,jdoe,jane.doe@uni.example,Jane,Doe
-
-``student_id`` is required, plus at least one of ``lms_id`` (Moodle participant id, Canvas
-user id), ``login`` (ILIAS login) or ``email``; other columns are ignored. An LMS id is looked
-up in ``lms_id``, then ``login``, then ``email`` (both case-insensitive), then ``student_id``.
-A file whose LMS id is not in the roster is not collected (``report.not_in_roster``); roster
-students with no notebook at all are ``report.missing``. Without a roster the LMS id is the
-student id. Student ids must be safe folder names (see :func:`validate_student_id`).
-
-Notebook names
---------------
-nbgrader grades ``submitted/<student>/<assignment>/<name>.ipynb`` for the notebook names of
-the release, ``exercises/<assignment>/*.ipynb``. With one released notebook, whatever single
-notebook a student sent is renamed to it; with several, a student's file is matched to a
-released notebook by name (case, punctuation and Canvas's ``-N`` suffix ignored).
+The pieces live in their own modules: :mod:`.roster` (student ids and the roster CSV),
+:mod:`.archives` (reading a zip or folder safely) and :mod:`.layouts` (the Moodle, Canvas, ILIAS
+and plain layouts and how files map to released notebooks); this module puts them together and
+writes submitted/.
 
 Duplicates, broken files, other files
 -------------------------------------
@@ -87,75 +39,50 @@ collecting the same export twice changes nothing. Different: the old folder is m
 ``submitted/.previous/<student>/<assignment>-<its timestamp.txt in UTC as YYYYmmddTHHMMSS>/``
 (``-2``, ``-3`` ... if that exists; its folder mtime when it has no timestamp.txt) and the new one takes its place ("replaced"). nbgrader ignores dot-folders. New
 folders are assembled in ``submitted/.incoming-*`` and renamed into place.
-
-Archive safety
---------------
-Members are read one at a time from the zip, never extracted. Absolute paths, ``..``
-components (zip slip), symlinks, encrypted members and members larger than
-``max_file_bytes`` are rejected (``report.rejected``); an archive (or folder) whose files add
-up to more than ``max_total_bytes`` is refused as a whole before anything is read.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
-import re
 import shutil
-import stat
-import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
-from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
 
 import nbformat
 
+from .archives import (  # noqa: F401  (re-exported: the names callers used from this module)
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    Problem,
+    SourceFile,
+    iter_folder,
+    iter_zip,
+    parse_timezone,
+)
 from .course import Course
+from .layouts import (  # noqa: F401
+    LAYOUT_PATTERNS,
+    LAYOUTS,
+    MATCHERS,
+    Attribution,
+    detect_layout,
+    is_notebook_name,
+    target_notebook,
+)
+from .roster import Roster, read_roster, validate_student_id  # noqa: F401
 
 PREVIOUS_DIRECTORY = ".previous"
 TIMESTAMP_FILE = "timestamp.txt"
 #: nbgrader's own default (``Exchange.timestamp_format``), always written in UTC.
 NBGRADER_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
-DEFAULT_MAX_TOTAL_BYTES = 2 * 1024**3
-DEFAULT_MAX_FILE_BYTES = 200 * 1024**2
-
-LAYOUTS = ("moodle", "canvas", "ilias", "plain")
-LAYOUT_PATTERNS = {
-    "moodle": "Moodle: 'Full Name_<participant id>_assignsubmission_file_<file>' "
-              "(flat) or 'Full Name_<participant id>_assignsubmission_file_/<file>'",
-    "canvas": "Canvas: '<lastfirst>_[LATE_]<user id>_<submission id>_<file>' (flat)",
-    "ilias": "ILIAS: '<Lastname>_<Firstname>_<login>[_<id>]/<file>'",
-    "plain": "plain: '<student_id>/<file>.ipynb', '<student_id>/<assignment>/<file>.ipynb' "
-             "or '<student_id>.ipynb'",
-}
-
-_NOISE_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
-_NOISE_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-_SAFE_ID = re.compile(r"^[A-Za-z0-9@][A-Za-z0-9._@+-]{0,99}$")
-_MOODLE = re.compile(r"^(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<rest>.*))?$")
-_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:(?P<late>LATE)_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$")
-_CANVAS_RESUBMISSION = re.compile(r"^(?P<stem>.+)-(?P<number>\d+)$")
-_EXTENDED_TIMESTAMP_ID = 0x5455  # Info-ZIP "UT" extra field: mtime as UTC seconds
-
 
 # --------------------------------------------------------------------------- report
-
-
-@dataclass
-class Problem:
-    """A file of the source that was not used, and why."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass
@@ -234,280 +161,6 @@ class CollectReport:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- ids and roster
-
-
-def validate_student_id(student_id: str) -> str:
-    """Return ``student_id`` if it is a safe folder name, else raise ``ValueError``.
-
-    Safe: 1-100 characters of letters, digits and ``. _ - @ +``, starting with a letter, digit
-    or ``@`` (so no hidden folders), and no ``..`` - nothing that can leave submitted/.
-    """
-    if not isinstance(student_id, str) or not _SAFE_ID.match(student_id) or ".." in student_id:
-        raise ValueError(
-            f"{student_id!r} is not a valid student id: use 1-100 letters, digits and . _ - @ + "
-            "(no spaces, slashes or '..', not starting with '.'); map LMS ids with a roster")
-    return student_id
-
-
-@dataclass
-class Roster:
-    """The roster CSV: LMS ids -> course student ids (see the module docstring)."""
-
-    student_ids: list[str]
-    by_lms_id: dict[str, str]
-    by_login: dict[str, str]
-    by_email: dict[str, str]
-
-    def lookup(self, lms_id: str) -> str | None:
-        for table, key in ((self.by_lms_id, lms_id), (self.by_login, lms_id.lower()),
-                           (self.by_email, lms_id.lower())):
-            if key in table:
-                return table[key]
-        return lms_id if lms_id in self.student_ids else None
-
-
-def read_roster(path: Path) -> Roster:
-    """Read and check a roster CSV; errors name the file, the line and the problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"roster {path} does not exist")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-        if "student_id" not in header or not {"lms_id", "login", "email"} & set(header):
-            raise ValueError(
-                f"roster {path}: the header must have a student_id column and at least one of "
-                f"lms_id, login, email; it has {', '.join(header) or 'nothing'}")
-        reader.fieldnames = header
-        roster = Roster([], {}, {}, {})
-        for line, row in enumerate(reader, start=2):
-            values = {k: (v or "").strip() for k, v in row.items() if k}
-            if not any(values.values()):
-                continue
-            student_id = values.get("student_id", "")
-            try:
-                validate_student_id(student_id)
-            except ValueError as error:
-                raise ValueError(f"roster {path}, line {line}: {error}") from None
-            if student_id in roster.student_ids:
-                raise ValueError(f"roster {path}, line {line}: student_id {student_id!r} appears twice")
-            roster.student_ids.append(student_id)
-            for column, table, fold in (("lms_id", roster.by_lms_id, False), ("login", roster.by_login, True),
-                                        ("email", roster.by_email, True)):
-                key = values.get(column, "")
-                key = key.lower() if fold else key
-                if not key:
-                    continue
-                if table.get(key, student_id) != student_id:
-                    raise ValueError(f"roster {path}, line {line}: {column} {key!r} belongs to both "
-                                     f"{table[key]!r} and {student_id!r}")
-                table[key] = student_id
-    if not roster.student_ids:
-        raise ValueError(f"roster {path} lists no students")
-    return roster
-
-
-# --------------------------------------------------------------------------- reading the source
-
-
-@dataclass
-class SourceFile:
-    """One regular file of the source, read on demand (zip members are never extracted)."""
-
-    path: str  # '/'-separated path inside the source, as shown in the report
-    size: int
-    mtime: datetime  # timezone-aware
-    opener: Callable[[], "object"]
-
-    def read(self, limit: int) -> bytes:
-        """The file's bytes; ``ValueError`` if it turns out larger than ``limit``."""
-        with self.opener() as handle:
-            data = handle.read(limit + 1)
-        if len(data) > limit:
-            raise ValueError(f"larger than the per-file limit of {limit} bytes")
-        return data
-
-
-def _is_noise(parts: tuple[str, ...]) -> bool:
-    return (any(part in _NOISE_FOLDERS for part in parts[:-1]) or parts[-1] in _NOISE_FILES
-            or parts[-1].startswith("._"))
-
-
-def _unsafe_member_name(name: str) -> str | None:
-    """Why a zip member name is unsafe (absolute, drive letter, '..'), or None."""
-    normal = name.replace("\\", "/")
-    if normal.startswith("/") or re.match(r"^[A-Za-z]:", normal):
-        return "absolute path in the archive (refused: zip slip)"
-    if ".." in normal.split("/"):
-        return "'..' in the path (refused: zip slip)"
-    return None
-
-
-def _zip_mtime(info: zipfile.ZipInfo, zip_timezone: tzinfo) -> datetime:
-    extra = info.extra
-    offset = 0
-    while offset + 4 <= len(extra):
-        header_id, size = struct.unpack("<HH", extra[offset:offset + 4])
-        data = extra[offset + 4:offset + 4 + size]
-        if header_id == _EXTENDED_TIMESTAMP_ID and len(data) >= 5 and data[0] & 1:
-            return datetime.fromtimestamp(struct.unpack("<I", data[1:5])[0], timezone.utc)
-        offset += 4 + size
-    return datetime(*info.date_time).replace(tzinfo=zip_timezone)
-
-
-def _iter_zip(archive: zipfile.ZipFile, source: Path, zip_timezone: tzinfo, max_total_bytes: int,
-              rejected: list[Problem]) -> Iterator[SourceFile]:
-    members = [info for info in archive.infolist() if not info.is_dir()]
-    total = sum(info.file_size for info in members)
-    if total > max_total_bytes:
-        raise ValueError(f"{source}: its files add up to {total} bytes uncompressed, more than the "
-                         f"limit of {max_total_bytes} (max_total_bytes); refusing to read it")
-    for info in members:
-        name = info.filename.replace("\\", "/")
-        unsafe = _unsafe_member_name(info.filename)
-        if unsafe:
-            rejected.append(Problem(info.filename, unsafe))
-            continue
-        parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
-        if not parts or _is_noise(parts):
-            continue
-        if stat.S_ISLNK(info.external_attr >> 16):
-            rejected.append(Problem(name, "symbolic link (skipped)"))
-            continue
-        if info.flag_bits & 0x1:
-            rejected.append(Problem(name, "encrypted member (cannot be read)"))
-            continue
-        yield SourceFile("/".join(parts), info.file_size, _zip_mtime(info, zip_timezone),
-                         lambda info=info: archive.open(info))
-
-
-def _iter_folder(source: Path, max_total_bytes: int, rejected: list[Problem]) -> Iterator[SourceFile]:
-    found: list[SourceFile] = []
-    total = 0
-    for folder, dirnames, filenames in os.walk(source, followlinks=False):
-        here = Path(folder)
-        for dirname in list(dirnames):
-            if (here / dirname).is_symlink():
-                rejected.append(Problem((here / dirname).relative_to(source).as_posix(), "symbolic link (skipped)"))
-                dirnames.remove(dirname)
-        for filename in filenames:
-            path = here / filename
-            relative = path.relative_to(source).as_posix()
-            parts = tuple(relative.split("/"))
-            if _is_noise(parts):
-                continue
-            status = path.lstat()
-            if stat.S_ISLNK(status.st_mode):
-                rejected.append(Problem(relative, "symbolic link (skipped)"))
-                continue
-            if not stat.S_ISREG(status.st_mode):
-                continue
-            total += status.st_size
-            found.append(SourceFile(relative, status.st_size,
-                                    datetime.fromtimestamp(status.st_mtime, timezone.utc),
-                                    lambda path=path: path.open("rb")))
-    if total > max_total_bytes:
-        raise ValueError(f"{source}: its files add up to {total} bytes, more than the limit of "
-                         f"{max_total_bytes} (max_total_bytes); refusing to read it")
-    yield from sorted(found, key=lambda f: f.path)
-
-
-# --------------------------------------------------------------------------- layouts
-
-
-@dataclass
-class Attribution:
-    """What a layout reads from a file's path: whose it is and what the student called it."""
-
-    lms_id: str
-    name: str  # the student's name as the LMS wrote it ("" if it does not say)
-    filename: str  # the uploaded file name, LMS prefixes removed
-    resubmission: int = 0  # Canvas's -N suffix
-
-
-def _moodle(parts: tuple[str, ...], assignment: str) -> Attribution | None:
-    match = _MOODLE.match(parts[0])
-    if not match:
-        return None
-    filename = match["rest"] if len(parts) == 1 else parts[-1]
-    return Attribution(match["id"], match["name"], filename) if filename else None
-
-
-def _canvas(parts: tuple[str, ...], assignment: str) -> Attribution | None:
-    match = _CANVAS.match(parts[0]) if len(parts) == 1 else None
-    if not match:
-        return None
-    stem, suffix = os.path.splitext(match["file"])
-    resubmission = _CANVAS_RESUBMISSION.match(stem)
-    return Attribution(match["user"], match["name"], match["file"],
-                       int(resubmission["number"]) if resubmission else 0)
-
-
-def _ilias(parts: tuple[str, ...], assignment: str) -> Attribution | None:
-    fields = parts[0].split("_")
-    if len(parts) != 2 or len(fields) < 3 or not all(fields):
-        return None
-    if len(fields) >= 4 and fields[-1].isdigit():
-        fields = fields[:-1]
-    return Attribution(fields[-1], " ".join(reversed(fields[:2])), parts[-1])
-
-
-def _plain(parts: tuple[str, ...], assignment: str) -> Attribution | None:
-    if len(parts) == 1:
-        stem, suffix = os.path.splitext(parts[0])
-        return Attribution(stem, "", parts[0]) if suffix.lower() == ".ipynb" and stem else None
-    if len(parts) == 2 or (len(parts) == 3 and parts[1] == assignment):
-        return Attribution(parts[0], "", parts[-1])
-    return None
-
-
-_MATCHERS = {"moodle": _moodle, "canvas": _canvas, "ilias": _ilias, "plain": _plain}
-
-
-def _is_notebook_name(path: str) -> bool:
-    return path.lower().endswith(".ipynb")
-
-
-def _detect_layout(notebooks: list[tuple[str, ...]], layout: str, assignment: str,
-                   source: Path) -> tuple[str, int]:
-    """The layout that explains every notebook path and how many wrapper folders to strip."""
-    candidates = LAYOUTS if layout == "auto" else (layout,)
-    for depth in range(4):
-        if depth and (any(len(p) <= depth for p in notebooks) or len({p[:depth] for p in notebooks}) > 1):
-            break
-        for name in candidates:
-            if all(_MATCHERS[name](p[depth:], assignment) for p in notebooks):
-                return name, depth
-    best = max(candidates, key=lambda n: sum(bool(_MATCHERS[n](p, assignment)) for p in notebooks))
-    misfit = next(p for p in notebooks if not _MATCHERS[best](p, assignment))
-    patterns = "\n  ".join(LAYOUT_PATTERNS[name] for name in candidates)
-    raise ValueError(
-        f"{source}: cannot tell whose notebook '{'/'.join(misfit)}' is; "
-        f"{'no layout fits' if layout == 'auto' else f'it does not fit the {layout} layout'}. "
-        f"Expected every notebook to match one of:\n  {patterns}")
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _target_notebook(attribution: Attribution, released: list[str]) -> str | None:
-    """The released notebook name this file is for (see "Notebook names" above)."""
-    if len(released) == 1:
-        return released[0]
-    stem = os.path.splitext(attribution.filename)[0]
-    stems = [stem]
-    resubmission = _CANVAS_RESUBMISSION.match(stem)
-    if resubmission:
-        stems.append(resubmission["stem"])
-    for candidate in stems:
-        for notebook in released:
-            if _normalised(candidate) == _normalised(os.path.splitext(notebook)[0]):
-                return notebook
-    return None
-
-
 def _notebook_problem(data: bytes) -> str | None:
     """Why nbformat cannot read these bytes as a notebook, or None."""
     try:
@@ -565,20 +218,6 @@ def _released_notebooks(course_root: Path, assignment: str) -> list[str]:
     return notebooks
 
 
-def _timezone(name: str | None) -> tzinfo:
-    if name is None:
-        return datetime.now().astimezone().tzinfo
-    if name.upper() == "UTC":
-        return timezone.utc
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:
-        raise ValueError(f"unknown time zone {name!r} (zip_timezone): use an IANA name such as "
-                         "'Europe/Berlin' or 'UTC'") from None
-
-
 # --------------------------------------------------------------------------- collect
 
 
@@ -613,11 +252,11 @@ def collect(course_root: Path, assignment: str, source: Path, *, roster: Path | 
         raise ValueError(f"unknown layout {layout!r}: use auto, {', '.join(LAYOUTS)}")
     released = _released_notebooks(course_root, assignment)
     known = read_roster(roster) if roster is not None else None
-    tz = _timezone(zip_timezone)
+    tz = parse_timezone(zip_timezone)
 
     report = CollectReport(assignment, source, layout, dry_run)
     if source.is_dir():
-        files = list(_iter_folder(source, max_total_bytes, report.rejected))
+        files = list(iter_folder(source, max_total_bytes, report.rejected))
         return _collect_files(course_root, assignment, source, files, released, known, layout,
                               max_file_bytes, report)
     if not source.exists():
@@ -629,7 +268,7 @@ def collect(course_root: Path, assignment: str, source: Path, *, roster: Path | 
     except (zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"{source} is not a readable zip archive: {error}") from None
     with archive:  # members are read from the open archive until the last one is written
-        files = list(_iter_zip(archive, source, tz, max_total_bytes, report.rejected))
+        files = list(iter_zip(archive, source, tz, max_total_bytes, report.rejected))
         return _collect_files(course_root, assignment, source, files, released, known, layout,
                               max_file_bytes, report)
 
@@ -638,18 +277,18 @@ def _collect_files(course_root: Path, assignment: str, source: Path, files: list
                    released: list[str], roster: Roster | None, layout: str, max_file_bytes: int,
                    report: CollectReport) -> CollectReport:
     paths = {f.path: tuple(f.path.split("/")) for f in files}
-    notebook_files = [f for f in files if _is_notebook_name(f.path)]
+    notebook_files = [f for f in files if is_notebook_name(f.path)]
     if not notebook_files:
         shown = ", ".join(sorted(paths)[:10]) or "no files at all"
         raise ValueError(f"{source}: no .ipynb notebooks found (it holds {shown})")
-    report.layout, depth = _detect_layout([paths[f.path] for f in notebook_files], layout, assignment, source)
-    match = _MATCHERS[report.layout]
+    report.layout, depth = detect_layout([paths[f.path] for f in notebook_files], layout, assignment, source)
+    match = MATCHERS[report.layout]
 
     attributed_students: set[str] = set()
     not_in_roster: set[str] = set()
     candidates: list[_Candidate] = []
     for file in files:
-        if not _is_notebook_name(file.path):
+        if not is_notebook_name(file.path):
             report.ignored.append(file.path)
             continue
         attribution = match(paths[file.path][depth:], assignment)
@@ -664,7 +303,7 @@ def _collect_files(course_root: Path, assignment: str, source: Path, files: list
             report.rejected.append(Problem(file.path, str(error)))
             continue
         attributed_students.add(student_id)
-        notebook = _target_notebook(attribution, released)
+        notebook = target_notebook(attribution, released)
         if notebook is None:
             report.rejected.append(Problem(file.path, f"matches none of the assignment's notebooks "
                                                       f"({', '.join(released)}) by name"))

@@ -9,6 +9,10 @@ A week of teaching, run in the course folder (or pass --course DIR):
     hepcourse feedback 01                         feedback/<student>/01_.../*.html
     hepcourse grades --csv grades.csv             one row per student, for the LMS
 
+After editing an exercise's source notebook (solutions/NN_topic/NN_topic.ipynb, in JupyterLab):
+
+    hepcourse check-source 01                     grade ids, points, markers, header, limits, release
+
 Students check their work before submitting:
 
     hepcourse validate exercises/01_classification/01_classification.ipynb
@@ -128,8 +132,31 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_check_source(args) -> int:
+    """Check the nbgrader sources (and their committed releases); exit 1 on any problem."""
+    from .check_source import check_sources, fix_header
+
+    course = _course(args)
+    names = [course.assignment(a) for a in args.assignment] if args.assignment else course.assignments()
+    if args.fix:
+        for assignment in names:
+            for notebook in course.notebooks(assignment):
+                path = course.source / assignment / f"{notebook}.ipynb"
+                for change in fix_header(path):
+                    print(f"fixed solutions/{assignment}/{notebook}.ipynb: {change}")
+    problems = check_sources(course, names, release=not args.no_release)
+    for problem in problems:
+        print(problem)
+    checked = f"{len(names)} assignment(s) checked ({', '.join(names) or 'none'})"
+    if problems:
+        print(f"{checked}: {len(problems)} problem(s)")
+        return 1
+    print(f"{checked}: no problems")
+    return 0
+
+
 def add_commands(sub) -> None:
-    """Add release/collect/grade/feedback/grades/validate to the CLI's subparsers."""
+    """Add release/collect/grade/feedback/grades/check-source/validate to the CLI's subparsers."""
     def course_arg(p):
         p.add_argument("--course", default=None, help="course folder (default: this folder or a parent "
                                                        "with nbgrader_config.py)")
@@ -186,6 +213,19 @@ def add_commands(sub) -> None:
     p.add_argument("--csv", default=None, help="write the table to this CSV file")
     course_arg(p)
     p.set_defaults(func=cmd_grades)
+
+    p = sub.add_parser("check-source", help="check the nbgrader source notebooks (and their releases)",
+                       description="Check every source under solutions/ (or those named): unique grade ids, points on "
+                                   "graded cells, locked test cells, balanced SOLUTION / HIDDEN TESTS markers in the "
+                                   "right cells, no stored outputs, the header's point table and limits against "
+                                   "the cells and the grader's default Limits(), and that exercises/ equals a fresh "
+                                   "nbgrader generate_assignment of the source. Exit 1 on any problem.")
+    p.add_argument("assignment", nargs="*", help="assignment numbers or names (default: all)")
+    p.add_argument("--fix", action="store_true", help="first rewrite the header's point table, total and limits "
+                                                      "from the cells and Limits()")
+    p.add_argument("--no-release", action="store_true", help="skip the comparison with a fresh generate_assignment")
+    course_arg(p)
+    p.set_defaults(func=cmd_check_source)
 
     p = sub.add_parser("validate", help="(students) run a notebook and its visible tests before submitting")
     p.add_argument("notebook")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,21 @@ def run_nbgrader(course_root: Path, *args: str, timeout: float = 3600) -> subpro
         raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {result.returncode}) in "
                             f"{course_root}:\n{output}")
     return result
+
+
+def generate_in_copy(course_root: Path, assignment: str, target: Path) -> Path:
+    """Run ``nbgrader generate_assignment`` for ``assignment`` in a fresh copy of the course at
+    ``target`` (its nbgrader_config.py and the assignment's source only) and return the copy.
+
+    The course itself is not touched (no gradebook.db, no exercises/ written); the release is
+    ``target/exercises/<assignment>/``."""
+    target = Path(target)
+    (target / "solutions").mkdir(parents=True)
+    shutil.copy(Path(course_root) / "nbgrader_config.py", target)
+    shutil.copytree(Path(course_root) / "solutions" / assignment, target / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    run_nbgrader(target, "generate_assignment", assignment, "--force")
+    return target
 
 
 def find_leaks(source_nb: Path, release_nb: Path) -> list[str]:

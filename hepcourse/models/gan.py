@@ -317,20 +317,11 @@ def generator_ms_per_shower(generator, batch, device="/CPU:0", repeats=3, min_se
     return statistics.median(times)
 
 
-TRAINING = {
-    # the lecture's GAN per profile. quick: 2500 showers x 25 epochs at batch 128 = 500 steps of
-    # 5 critic + 1 generator updates, 0.2 CPU-seconds each (measured on the course's 2-core VM
-    # while it was shared), about 90 s; full: 50k showers, meant for a GPU
-    "quick": {"epochs": 25, "batch_size": 128, "learning_rate": 1e-3},
-    "full": {"epochs": 200, "batch_size": 256, "learning_rate": 3e-4},
-}
-
-
 def training_budget(profile=None) -> dict:
-    """{"epochs", "batch_size", "learning_rate"} of the lecture's GAN for a profile (default: active)."""
+    """{"epochs", "batch_size", "learning_rate"} of the lecture's GAN for a profile (default: active).
+
+    Read from the profile table (`hepcourse.config.TABLE`, entry "lectures/03_generative").
+    """
     from hepcourse import config
 
-    name = profile.name if isinstance(profile, config.Profile) else config.profile(profile).name
-    if name not in TRAINING:
-        raise ValueError(f"no GAN training budget for profile {name!r}; known: {sorted(TRAINING)}")
-    return dict(TRAINING[name])
+    return dict(config.settings("lectures/03_generative", profile).gan)

@@ -58,7 +58,7 @@ MMDT_BETA = 0.0
 
 
 def _quiet_fastjet():
-    from .jets import _quiet_fastjet
+    from .clustering import _quiet_fastjet
 
     return _quiet_fastjet()
 

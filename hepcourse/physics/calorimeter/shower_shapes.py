@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .calorimeter import GEOMETRY, CalorimeterGeometry
+from .geometry import GEOMETRY, CalorimeterGeometry
 
 __all__ = [
     "layer_energies",

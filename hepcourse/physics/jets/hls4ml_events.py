@@ -20,7 +20,7 @@ wanted class: a W/Z/top jet needs the resonance and all its decay quarks within 
 of the jet axis; a q/g jet takes the hardest outgoing parton within dR < match_dr, and its
 flavour (gluon, or u/d/s quark) must be the class's.
 
-The cheap C++ pre-filter of `hepcourse.physics.pythia_events.JetEventSource` runs first (SlowJet
+The cheap C++ pre-filter of `hepcourse.physics.jets.pythia_events.JetEventSource` runs first (SlowJet
 anti-kT R = 0.8 on the visible final state); the same truth match is applied to the
 particle-level leading jet with the looser radius ``prefilter_top_dr`` before any particle is
 read out to Python.

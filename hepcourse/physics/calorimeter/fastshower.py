@@ -22,7 +22,7 @@ profile moments, linear regressions in ln E, core/tail fits of the mean cell fra
 nothing is copied from GFlash's tungsten tables. :func:`generate` then draws showers shaped
 like `calorimeter.simulate`'s output (float32 GeV, [layer, y, x]).
 
-Measured (``python -m hepcourse.physics.fastshower`` = `comparison_summary`, fit on 300
+Measured (``python -m hepcourse.physics.calorimeter.fastshower`` = `comparison_summary`, fit on 300
 detailed e- showers log-uniform in 1-100 GeV; 2026-12-01, a shared machine under load):
 
     E/GeV  model     visible/E  sigma/E  t_max/X0  within R_M  cells>0  CPU ms/shower
@@ -47,7 +47,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calorimeter import GEOMETRY, CalorimeterGeometry, digitise, simulate_deposits
+from . import shower_shapes
+from .cascade import simulate_deposits
+from .digitisation import digitise, simulate
+from .geometry import GEOMETRY, CalorimeterGeometry
 
 TAU_EDGES = (0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.6, 3.5, np.inf)
 _SUB = 8  # sub-samples per cell side when integrating the lateral density over a cell
@@ -215,9 +218,6 @@ def comparison_summary(*, n_fit: int = 300, seed: int = 0, energies=(2.0, 10.0, 
     fraction within one Moliere radius, cells above zero, and CPU ms per shower of each.
     """
     import time
-
-    from . import shower_shapes
-    from .calorimeter import simulate
 
     g = geometry
     params = fit(n=n_fit, seed=seed, geometry=g)

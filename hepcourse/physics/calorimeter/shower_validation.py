@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import wasserstein_distance
 
-from hepcourse.physics import shower_shapes
-from hepcourse.physics.calorimeter import GEOMETRY, CalorimeterGeometry
+from . import shower_shapes
+from .geometry import GEOMETRY, CalorimeterGeometry
 
 
 def _check_pair(showers, energies, geometry):

@@ -20,7 +20,7 @@ HLF_NAMES = ("mass", "pt", "tau1", "tau2", "tau3", "tau21", "tau32", "n_constitu
 
 def _exclusive_axes(constituents: np.ndarray, n_axes: int) -> np.ndarray:
     """(eta, phi) of the ``n_axes`` exclusive-kT subjets of each jet: shape (n, n_axes, 2)."""
-    from .jets import _quiet_fastjet
+    from .clustering import _quiet_fastjet
 
     fastjet = _quiet_fastjet()
     real = constituents[..., 0] > 0
