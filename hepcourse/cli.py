@@ -36,11 +36,12 @@ from .data import REGISTRY, dataset, profile_status
 
 
 def _tasks(args) -> list[tuple[object, tuple]]:
+    """(dataset, shard) pairs of the profile, for one dataset or all."""
     names = [args.dataset] if getattr(args, "dataset", None) else sorted(REGISTRY)
     out = []
     for name in names:
-        module = dataset(name)
-        out += [(module, task) for task in module.profile_tasks(config.profile(args.profile))]
+        generated = dataset(name)
+        out += [(generated, task) for task in generated.profile_tasks(config.profile(args.profile))]
     return out
 
 
@@ -48,7 +49,7 @@ def cmd_list(args) -> int:
     prof = config.profile(args.profile)
     print(f"cache: {config.data_dir()}   profile: {prof.name}")
     for name, (ready, needed) in profile_status(prof).items():
-        print(f"  {name:10s} {ready}/{needed} shards ready  {(dataset(name).__doc__ or '').splitlines()[0]}")
+        print(f"  {name:10s} {ready}/{needed} shards ready  {dataset(name).title()}")
     return 0
 
 
@@ -59,14 +60,14 @@ def cmd_prepare(args) -> int:
     if args.shard:
         index, total = parse_shard(args.shard)
         tasks = select_shard(tasks, index, total)
-    todo = [(m, t) for m, t in tasks if m.task_status(t) != "ok"]
+    todo = [(d, t) for d, t in tasks if d.task_status(t) != "ok"]
     print(f"profile {config.profile(args.profile).name}: {len(tasks) - len(todo)}/{len(tasks)} shards "
           f"already cached in {config.data_dir()}; generating {len(todo)}")
-    by_module: dict = {}
-    for module, task in todo:
-        by_module.setdefault(module, []).append(task)
-    for module, module_tasks in by_module.items():
-        run_parallel(module.ensure_shard, module_tasks, workers=args.workers, desc=f"{module.NAME} shards")
+    by_dataset: dict = {}
+    for generated, task in todo:
+        by_dataset.setdefault(generated, []).append(task)
+    for generated, its_tasks in by_dataset.items():
+        run_parallel(generated.ensure_shard, its_tasks, workers=args.workers, desc=f"{generated.name} shards")
     return 0
 
 
@@ -75,11 +76,11 @@ def cmd_verify(args) -> int:
 
     forget_verified()  # re-hash every file, even those this process already verified
     bad = 0
-    for module, task in _tasks(args):
-        status = module.task_status(task)
+    for generated, task in _tasks(args):
+        status = generated.task_status(task)
         if status != "ok":
             bad += 1
-            print(f"  {module.task_label(task)}: {status}")
+            print(f"  {generated.task_label(task)}: {status}")
     print(f"{bad} problem(s) found" if bad else "all cached files are valid")
     return 1 if bad else 0
 

@@ -117,11 +117,11 @@ def fake(request, monkeypatch, tmp_cache, tmp_path):
     monkeypatch.setenv("HEPCOURSE_WORKERS", "1")
 
     task = (case.first, "test", 0, 0, settings)
-    path = module.shard_path(*task)
+    path = module.DATASET.shard_path(*task)
     ns = SimpleNamespace(
         case=case, module=module, settings=settings, task=task, path=path, state=state,
-        expected_settings=module.shard_settings(*task),
-        ensure=lambda task=task: module.ensure_shard(*task),
+        expected_settings=module.DATASET.shard_settings(*task),
+        ensure=lambda task=task: module.DATASET.ensure_shard(*task),
         load=lambda split: case.load(module, settings, split),
         expected=lambda: fake_arrays(module, *task),
         calls=lambda: log.read_text().splitlines() if log.exists() else [],
@@ -148,12 +148,12 @@ def test_truncated_shard_is_reported_and_regenerated(fake):
     path = fake.ensure()
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2])
-    assert "cannot be read as HDF5 (truncated or corrupted)" in fake.module.task_status(fake.task)
+    assert "cannot be read as HDF5 (truncated or corrupted)" in fake.module.DATASET.task_status(fake.task)
     with pytest.warns(UserWarning, match=r"regenerating cache file: .*cannot be read as HDF5 \(truncated or corrupted\)"):
         fake.ensure()
     arrays, _ = read_validated(path, fake.expected_settings)
     assert_same_arrays(arrays, fake.expected())
-    assert fake.module.task_status(fake.task) == "ok"
+    assert fake.module.DATASET.task_status(fake.task) == "ok"
     assert len(fake.calls()) == 2, "the truncated shard was not generated a second time"
 
 
@@ -195,7 +195,7 @@ def test_hdf5_file_without_stored_settings_is_refused_and_regenerated(fake):
     with h5py.File(fake.path, "w") as f:  # right arrays, but not written through write_atomic
         for key, value in fake.expected().items():
             f.create_dataset(key, data=value)
-    assert "has no stored settings or checksum" in fake.module.task_status(fake.task)
+    assert "has no stored settings or checksum" in fake.module.DATASET.task_status(fake.task)
     with pytest.warns(UserWarning, match="not written by hepcourse"):
         fake.ensure()
     read_validated(fake.path, fake.expected_settings)
@@ -205,8 +205,8 @@ def test_other_dataset_settings_use_another_cache_folder(fake):
     fake.ensure()
     for other in fake.case.other_settings(fake.module, fake.settings):
         other_task = (*fake.task[:4], other)
-        assert fake.module.shard_path(*other_task).parent != fake.path.parent, f"{other} shares the cache folder"
-        assert fake.module.task_status(other_task) == "missing", "a shard of other settings was taken as valid"
+        assert fake.module.DATASET.shard_path(*other_task).parent != fake.path.parent, f"{other} shares the cache folder"
+        assert fake.module.DATASET.task_status(other_task) == "missing", "a shard of other settings was taken as valid"
 
 
 def test_second_load_reads_the_cache_without_generating(fake):
@@ -238,7 +238,7 @@ def test_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(fake, monk
     fresh = (*fake.task[:3], 1, fake.settings)  # a shard that did not exist before
     with pytest.raises(KeyboardInterrupt):
         fake.ensure(fresh)
-    assert not fake.module.shard_path(*fresh).exists() and fake.temporaries() == []
+    assert not fake.module.DATASET.shard_path(*fresh).exists() and fake.temporaries() == []
 
     monkeypatch.setattr(cache.os, "fsync", real_fsync)
     with pytest.warns(UserWarning, match="different settings"):
@@ -272,7 +272,7 @@ def test_writer_killed_mid_write_leaves_no_partial_shard_and_releases_the_lock(f
     with open(lock, "a") as handle:  # the dead writer's lock is free at once
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fcntl.flock(handle, fcntl.LOCK_UN)
-    assert fake.module.task_status(fake.task) == "missing"
+    assert fake.module.DATASET.task_status(fake.task) == "missing"
     fake.ensure()
     arrays, _ = read_validated(fake.path, fake.expected_settings)
     assert_same_arrays(arrays, fake.expected())

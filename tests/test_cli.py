@@ -84,24 +84,24 @@ def test_merge_takes_valid_shards_and_refuses_corrupt_ones(tmp_path, monkeypatch
     from hepcourse.data import jets
 
     real = config.data_dir()
-    tasks = jets.profile_tasks(config.profile("quick"))
-    if jets.task_status(tasks[0]) != "ok" or jets.task_status(tasks[1]) != "ok":
+    tasks = jets.DATASET.profile_tasks(config.profile("quick"))
+    if jets.DATASET.task_status(tasks[0]) != "ok" or jets.DATASET.task_status(tasks[1]) != "ok":
         pytest.skip("needs the prepared quick-profile cache (make data)")
     job_a, job_b = tmp_path / "job0", tmp_path / "job1"
     for job, task in ((job_a, tasks[0]), (job_b, tasks[1])):
-        target = job / jets.task_path(task).relative_to(real)
+        target = job / jets.DATASET.task_path(task).relative_to(real)
         target.parent.mkdir(parents=True)
-        target.write_bytes(jets.task_path(task).read_bytes())
-    corrupt = job_b / jets.task_path(tasks[2]).relative_to(real)
+        target.write_bytes(jets.DATASET.task_path(task).read_bytes())
+    corrupt = job_b / jets.DATASET.task_path(tasks[2]).relative_to(real)
     corrupt.parent.mkdir(parents=True, exist_ok=True)
-    corrupt.write_bytes(jets.task_path(tasks[2]).read_bytes()[:5000])  # a truncated copy
+    corrupt.write_bytes(jets.DATASET.task_path(tasks[2]).read_bytes()[:5000])  # a truncated copy
 
     monkeypatch.setenv("HEPCOURSE_DATA", str(tmp_path / "merged"))
     assert cli.main(["data", "merge", str(job_a), str(job_b), "--profile", "quick"]) == 1  # the rest is missing
     out = capsys.readouterr().out
     assert "copied   2" in out and "invalid  1" in out and "truncated or corrupted" in out
-    assert jets.task_status(tasks[0]) == "ok" and jets.task_status(tasks[1]) == "ok"
-    assert jets.task_status(tasks[2]) == "missing"
+    assert jets.DATASET.task_status(tasks[0]) == "ok" and jets.DATASET.task_status(tasks[1]) == "ok"
+    assert jets.DATASET.task_status(tasks[2]) == "missing"
 
 
 # ---- check ------------------------------------------------------------------------------------

@@ -24,9 +24,11 @@ MODULES = {"jets": jets, "showers": showers, "hls4ml_jets": hls4ml_jets}
 
 def test_every_generated_dataset_is_one_sharded_dataset():
     for name in REGISTRY:
-        module = dataset(name)
-        assert isinstance(module.DATASET, ShardedDataset) and module.DATASET.name == name == module.NAME
-        assert module.sizes("quick") == config.dataset_sizes(name, "quick")
+        generated = dataset(name)
+        assert isinstance(generated, ShardedDataset) and generated is MODULES[name].DATASET
+        assert generated.name == name == MODULES[name].NAME
+        assert generated.sizes("quick") == config.dataset_sizes(name, "quick")
+        assert generated.title() == MODULES[name].__doc__.strip().splitlines()[0]
 
 
 # The settings that name each cache folder: a change here invalidates every student's cache, so it
@@ -37,8 +39,8 @@ PINNED_HASHES = {"jets": "ecca82e6d9c5", "showers": "91d7ceff24b4", "hls4ml_jets
 @pytest.mark.parametrize("name", sorted(PINNED_HASHES))
 def test_settings_hash_of_the_quick_profile_is_pinned(name):
     module = MODULES[name]
-    tasks = module.profile_tasks(config.profile("quick"))
-    folders = {module.task_path(t).parent.parent.name for t in tasks}
+    tasks = module.DATASET.profile_tasks(config.profile("quick"))
+    folders = {module.DATASET.task_path(t).parent.parent.name for t in tasks}
     assert folders == {PINNED_HASHES[name]}, f"{name}: the default settings (and so the cache folder) changed"
 
 
@@ -54,7 +56,7 @@ def test_planning_covers_the_sizes_with_no_superfluous_shard(name):
                 mine = [t for t in tasks if t.kind == kind]
                 size = module.DATASET.default_settings.shard_size
                 assert len(mine) * size >= n // len(kinds) > (len(mine) - 1) * size, (name, split, kind)
-    labels = [module.task_label(t) for t in module.profile_tasks("quick")]
+    labels = [module.DATASET.task_label(t) for t in module.DATASET.profile_tasks("quick")]
     assert len(set(labels)) == len(labels)
 
 

@@ -16,7 +16,7 @@ from hepcourse.data import dataset, hls4ml_jets
 
 @pytest.mark.unit
 def test_registry_name_resolves_to_the_module():
-    assert dataset("hls4ml_jets") is hls4ml_jets
+    assert dataset("hls4ml_jets") is hls4ml_jets.DATASET
     with pytest.raises(ValueError, match="unknown dataset 'hls4ml'"):
         dataset("hls4ml")
 
@@ -27,14 +27,14 @@ def test_profile_tasks_cover_the_profile_sizes_with_one_cache_file_each():
         sizes = hls4ml_jets.sizes(name)
         assert set(sizes) == {"train", "val", "test"}
         assert all(n > 0 and n % len(hls4ml_jets.CLASSES) == 0 for n in sizes.values()), sizes
-        tasks = hls4ml_jets.profile_tasks(config.profile(name))
+        tasks = hls4ml_jets.DATASET.profile_tasks(config.profile(name))
         for split, n in sizes.items():
             for kind in hls4ml_jets.CLASSES:
                 shards = [t for t in tasks if t[0] == kind and t[1] == split]
                 need = n // len(hls4ml_jets.CLASSES)
                 assert sum(t[4].shard_size for t in shards) >= need, f"{name} {split} {kind}: too few jets"
                 assert sum(t[4].shard_size for t in shards[:-1]) < need, f"{name} {split} {kind}: superfluous shard"
-        assert len({hls4ml_jets.task_label(t) for t in tasks}) == len(tasks), "two tasks share a cache file"
+        assert len({hls4ml_jets.DATASET.task_label(t) for t in tasks}) == len(tasks), "two tasks share a cache file"
     assert hls4ml_jets.sizes(config.profile("quick")) == hls4ml_jets.sizes("quick")
 
 
@@ -90,7 +90,7 @@ def test_load_refuses_bad_arguments_naming_them(kwargs, match):
 @pytest.mark.unit
 def test_unknown_jet_class_is_refused():
     with pytest.raises(ValueError, match="unknown hls4ml jet class 'h'"):
-        hls4ml_jets.shard_settings("h", "train", 0, 0, hls4ml_jets.Hls4mlJetSettings())
+        hls4ml_jets.DATASET.shard_settings("h", "train", 0, 0, hls4ml_jets.Hls4mlJetSettings())
     from hepcourse.physics.jets.hls4ml_events import Hls4mlEventSource
 
     with pytest.raises(ValueError, match="unknown hls4ml jet class 'top'"):

@@ -77,7 +77,7 @@ def test_two_prong_observables_are_lower_for_w_and_z(test_split, name):
 def test_jets_pass_the_cuts():
     settings = hls4ml_jets.Hls4mlJetSettings()
     for task in hls4ml_jets.shard_tasks(SIZES["test"], "test"):
-        arrays, _ = read_validated(hls4ml_jets.task_path(task), hls4ml_jets.task_settings(task))
+        arrays, _ = read_validated(hls4ml_jets.DATASET.task_path(task), hls4ml_jets.DATASET.task_settings(task))
         jet = arrays["jet"]
         assert np.all((pt(jet) > settings.selection.pt_min) & (pt(jet) < settings.selection.pt_max)), task[:4]
         assert np.all(np.abs(eta(jet)) < settings.selection.eta_max), task[:4]

@@ -80,19 +80,19 @@ def test_load_refuses_bad_arguments_naming_them(kwargs, match):
 
 @pytest.mark.unit
 def test_profile_tasks_cover_the_profile_sizes_and_the_cli_prints_the_card(tmp_cache, capsys):
-    assert dataset("showers") is showers
+    assert dataset("showers") is showers.DATASET
     quick, full = showers.sizes("quick"), showers.sizes("full")
     assert set(quick) == {"train", "val", "test"} and all(full[k] > quick[k] for k in quick)
     assert showers.sizes(config.profile("quick")) == quick
     with pytest.raises(ValueError, match="unknown profile"):
         showers.sizes("huge")
-    tasks = showers.profile_tasks(config.profile("quick"))
+    tasks = showers.DATASET.profile_tasks(config.profile("quick"))
     for split, n in quick.items():
         shards = [t for t in tasks if t[1] == split]
         assert sum(t[4].shard_size for t in shards) >= n, f"the {split} shards hold fewer than {n} showers"
         assert sum(t[4].shard_size for t in shards[:-1]) < n, f"the {split} split has a superfluous shard"
-    assert len({showers.task_label(t) for t in tasks}) == len(tasks), "two tasks share a cache file"
-    assert showers.task_status(tasks[0]) == "missing"
+    assert len({showers.DATASET.task_label(t) for t in tasks}) == len(tasks), "two tasks share a cache file"
+    assert showers.DATASET.task_status(tasks[0]) == "missing"
     assert cli.main(["data", "info", "showers"]) == 0
     out = capsys.readouterr().out
     assert "## Sizes per profile" in out and "moliere_radius_mm" in out

@@ -16,11 +16,11 @@ REGISTRY = {
 
 
 def dataset(name: str):
-    """Import and return the module of dataset ``name``."""
+    """The `ShardedDataset` of dataset ``name`` (its module imported on first use)."""
     import importlib
 
     try:
-        return importlib.import_module(REGISTRY[name])
+        return importlib.import_module(REGISTRY[name]).DATASET
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(REGISTRY)}") from None
 
@@ -29,7 +29,7 @@ def profile_status(profile) -> dict[str, tuple[int, int]]:
     """{dataset name: (valid cached shards, shards the profile needs)}, every dataset."""
     out = {}
     for name in sorted(REGISTRY):
-        module = dataset(name)
-        tasks = module.profile_tasks(profile)
-        out[name] = (sum(module.task_status(t) == "ok" for t in tasks), len(tasks))
+        generated = dataset(name)
+        tasks = generated.profile_tasks(profile)
+        out[name] = (sum(generated.task_status(t) == "ok" for t in tasks), len(tasks))
     return out

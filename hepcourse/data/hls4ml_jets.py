@@ -79,8 +79,6 @@ def _fields(kind: str, split: str, seed: int, shard: int) -> dict:
 
 DATASET = ShardedDataset(NAME, __name__, kinds=CLASSES, fields=_fields, default_settings=Hls4mlJetSettings(),
                          what="jets")
-shard_settings = DATASET.shard_settings
-shard_path = DATASET.shard_path
 sizes = DATASET.sizes
 
 
@@ -92,7 +90,7 @@ def sizes_per_class(profile: str | config.Profile | None = None) -> dict[str, in
 def generate_shard(kind: str, split: str, seed: int, shard: int,
                    settings: Hls4mlJetSettings = Hls4mlJetSettings()) -> dict[str, np.ndarray]:
     """Generate one shard: ``settings.shard_size`` truth-matched jets of class ``kind``, in memory."""
-    info = shard_settings(kind, split, seed, shard, settings)
+    info = DATASET.shard_settings(kind, split, seed, shard, settings)
     source = Hls4mlEventSource(kind, info["pythia_seed"])
     detector_rng = np.random.default_rng(derive_seed(NAME, "detector", kind, split, seed, shard, modulus=2**63))
     features, jets, n_generated, n_read, n_selected = [], [], 0, 0, 0
@@ -121,14 +119,8 @@ def generate_shard(kind: str, split: str, seed: int, shard: int,
     }
 
 
-ensure_shard = DATASET.ensure_shard
 prepare = DATASET.prepare
 card = DATASET.card
-profile_tasks = DATASET.profile_tasks
-task_label = DATASET.task_label
-task_path = DATASET.task_path
-task_settings = DATASET.task_settings
-task_status = DATASET.task_status
 
 
 def shard_tasks(n: int, split: str, seed: int = 0, settings: Hls4mlJetSettings = Hls4mlJetSettings()) -> list[tuple]:

@@ -68,14 +68,12 @@ def _fields(process: str, split: str, seed: int, shard: int) -> dict:
 
 DATASET = ShardedDataset(NAME, __name__, kinds=tuple(CLASSES), fields=_fields,
                          default_settings=JetDatasetSettings(), what="jets")
-shard_settings = DATASET.shard_settings
-shard_path = DATASET.shard_path
 
 
 def generate_shard(process: str, split: str, seed: int, shard: int,
                    settings: JetDatasetSettings = JetDatasetSettings()) -> dict[str, np.ndarray]:
     """Generate one shard: ``settings.shard_size`` selected jets of ``process``, in memory."""
-    info = shard_settings(process, split, seed, shard, settings)
+    info = DATASET.shard_settings(process, split, seed, shard, settings)
     source = JetEventSource(PROCESSES[process], info["pythia_seed"])
     detector_rng = np.random.default_rng(derive_seed(NAME, "detector", process, split, seed, shard, modulus=2**63))
     constituents, jets, n_generated = [], [], 0
@@ -100,15 +98,9 @@ def generate_shard(process: str, split: str, seed: int, shard: int,
     }
 
 
-ensure_shard = DATASET.ensure_shard
 prepare = DATASET.prepare
 sizes = DATASET.sizes
 card = DATASET.card
-profile_tasks = DATASET.profile_tasks
-task_label = DATASET.task_label
-task_path = DATASET.task_path
-task_settings = DATASET.task_settings
-task_status = DATASET.task_status
 
 
 def shard_tasks(n: int, split: str, seed: int = 0, settings: JetDatasetSettings = JetDatasetSettings()) -> list[tuple]:

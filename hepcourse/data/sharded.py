@@ -93,6 +93,10 @@ class ShardedDataset:
         return f"ShardedDataset({self.name!r}, kinds={self.kinds})"
 
     # ---------------------------------------------------------------- card and sizes
+    def title(self) -> str:
+        """One line saying what the dataset is (its module docstring's first line)."""
+        return (importlib.import_module(self.module).__doc__ or self.name).strip().splitlines()[0]
+
     def card_path(self) -> Path:
         return cards_dir() / f"{self.name}.md"
 

@@ -76,7 +76,7 @@ def select_shard(items: Iterable, index: int, total: int) -> list:
 def merge_caches(tasks: Sequence[tuple], sources: Sequence, data_dir) -> dict[str, list[str]]:
     """Copy valid shard files of ``tasks`` from other cache folders into ``data_dir``.
 
-    ``tasks`` are (dataset module, task) pairs; a shard already valid in ``data_dir`` is kept.
+    ``tasks`` are (`ShardedDataset`, shard) pairs; a shard already valid in ``data_dir`` is kept.
     A candidate is validated (settings and checksum) before it is copied, through a temporary
     file and a rename. Batch jobs that each wrote ``prepare --shard i/N`` into their own
     HEPCOURSE_DATA are merged this way. Returns {"copied", "kept", "missing", "invalid"} labels.
@@ -89,18 +89,18 @@ def merge_caches(tasks: Sequence[tuple], sources: Sequence, data_dir) -> dict[st
 
     data_dir = Path(data_dir)
     report: dict[str, list[str]] = {"copied": [], "kept": [], "missing": [], "invalid": []}
-    for module, task in tasks:
-        label = module.task_label(task)
-        if module.task_status(task) == "ok":
+    for generated, task in tasks:
+        label = generated.task_label(task)
+        if generated.task_status(task) == "ok":
             report["kept"].append(label)
             continue
-        relative = module.task_path(task).relative_to(data_dir)
+        relative = generated.task_path(task).relative_to(data_dir)
         for source in sources:
             candidate = Path(source) / relative
             if not candidate.is_file():
                 continue
             try:
-                read_validated(candidate, module.task_settings(task))
+                read_validated(candidate, generated.task_settings(task))
             except InvalidCacheFile as problem:
                 report["invalid"].append(f"{label}: {problem}")
                 continue

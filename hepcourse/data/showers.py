@@ -73,8 +73,6 @@ def _fields(particle: str, split: str, seed: int, shard: int) -> dict:
 
 DATASET = ShardedDataset(NAME, __name__, kinds=("e-",), fields=_fields, default_settings=ShowerDatasetSettings(),
                          what="showers", verb="simulating")
-shard_settings = DATASET.shard_settings
-shard_path = DATASET.shard_path
 
 
 def shard_energies(particle: str, split: str, seed: int, shard: int, settings: ShowerDatasetSettings) -> np.ndarray:
@@ -87,21 +85,15 @@ def shard_energies(particle: str, split: str, seed: int, shard: int, settings: S
 def generate_shard(particle: str, split: str, seed: int, shard: int,
                    settings: ShowerDatasetSettings = ShowerDatasetSettings()) -> dict[str, np.ndarray]:
     """Simulate one shard in memory: {"showers": (k, L, C, C) GeV, "energy": (k,) GeV}."""
-    info = shard_settings(particle, split, seed, shard, settings)
+    info = DATASET.shard_settings(particle, split, seed, shard, settings)
     energy = shard_energies(particle, split, seed, shard, settings)
     showers = simulate(energy.astype(np.float64), particle=particle, seed=info["shard_seed"],
                        geometry=settings.geometry, transport=settings.transport)
     return {"showers": showers, "energy": energy}
 
 
-ensure_shard = DATASET.ensure_shard
 prepare = DATASET.prepare
 card = DATASET.card
-profile_tasks = DATASET.profile_tasks
-task_label = DATASET.task_label
-task_path = DATASET.task_path
-task_settings = DATASET.task_settings
-task_status = DATASET.task_status
 
 
 def shard_tasks(n: int, split: str, seed: int = 0, particle: str = "e-",
