@@ -197,6 +197,7 @@ def test_dockerfile_installs_the_lock_and_no_data():
     assert "data prepare" not in runs, "the data must not be baked into the image (shared read-only volume)"
     ignored = {ln.strip().strip("/") for ln in (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()}
     assert "solutions" in ignored, "solutions/ (solutions + hidden tests) must stay out of the student image"
+    assert "tests/exercise_variants" in ignored, "correct answers of tests/exercise_variants must stay out of the image"
     assert "ARG NB_USER=jovyan" in lines, (
         "the image's user must be jovyan: nbgrader takes the student id from JUPYTERHUB_USER only then")
     envs = " ".join(ln for ln in lines if ln.startswith("ENV"))
@@ -380,8 +381,8 @@ from hepcourse import config
 from hepcourse.data import jets
 
 root = os.path.realpath(config.data_dir())
-tasks = jets.profile_tasks(config.profile())
-bad = [(jets.task_label(t), s) for t in tasks if (s := jets.task_status(t)) != "ok"]
+tasks = jets.DATASET.profile_tasks(config.profile())
+bad = [(jets.DATASET.task_label(t), s) for t in tasks if (s := jets.DATASET.task_status(t)) != "ok"]
 if bad:
     print("NOT-PREPARED", bad[:3]); sys.exit(3)
 
