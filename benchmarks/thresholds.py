@@ -81,6 +81,9 @@ EXERCISES = {
                   "check_classifier_auc(y_test, test_score, 0.95,"),
     ), setup="from sklearn.metrics import roc_auc_score"),
     "02_regression": Exercise("02_regression", (
+        Threshold("test_resolution_fit", "worst |errors / weighted least-squares errors - 1|, toy points",
+                  "float(np.max(np.abs(np.ravel(toy_errors) / np.array([getattr(metrics.fit_resolution("
+                  "toy_E, toy_sigma, toy_err), t + '_err') for t in 'abc']) - 1)))", "<=", 0.1, "errors_rtol=0.1"),
         Threshold("test_calibration", "median response of the calibrated sum", "abs(response - 1)", "<=", 0.03,
                   "0.97 < response < 1.03"),
         Threshold("test_regressor_partial", "mean sigma/E, validation / calibrated sum (visible test)",
@@ -107,6 +110,14 @@ EXERCISES = {
         Threshold("test_training_target", "W1(response) untrained / trained, test (2 points)",
                   "distance_test_untrained / distance_test", ">=", 4.0,
                   "distance_test <= distance_test_untrained / 4.0"),
+        Threshold("test_training_resolution", "lowest sigma/E ratio generated/simulated, validation (visible)",
+                  "ratios_val.min()", ">=", 0.5, "ratios_val.min() >= 0.5"),
+        Threshold("test_training_resolution", "highest sigma/E ratio generated/simulated, validation (visible)",
+                  "ratios_val.max()", "<=", 12.0, "ratios_val.max() <= 12.0"),
+        Threshold("test_training_resolution", "lowest sigma/E ratio generated/simulated, test (1 point)",
+                  "ratios_test.min()", ">=", 0.5, "ratios_test.min() >= 0.5"),
+        Threshold("test_training_resolution", "highest sigma/E ratio generated/simulated, test (1 point)",
+                  "ratios_test.max()", "<=", 12.0, "ratios_test.max() <= 12.0"),
     )),
     "07_fpga": Exercise("07_fpga", (
         Threshold("test_choice_accuracy", "worst AUC ratio emulated/float, validation jets",
@@ -168,6 +179,7 @@ def execute(exercise: Exercise, nb, seed: int, threads: int) -> tuple[dict, floa
     env = dict(os.environ)
     env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")})
+    env["NBGRADER_EXECUTION"] = "autograde"  # as `hepcourse grade` runs it: explore-only cells skip
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="thresholds_") as tmp:
         client = NotebookClient(nb, timeout=1200, kernel_name="python3", allow_errors=True,

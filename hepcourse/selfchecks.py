@@ -150,9 +150,19 @@ def check_resolution_model(model) -> None:
              f"at E = 1 GeV with a = 0.2, b = 0.03, c = 0.5 you give {terms['all'][0]:.4f}{hint}")
 
 
-def check_resolution_fit(terms, errors, energy, sigma_over_e, err, model, max_chi2_ndf: float = 5.0) -> None:
+def check_resolution_fit(terms, errors, energy, sigma_over_e, err, model, max_chi2_ndf: float = 5.0,
+                         errors_rtol: float | None = None) -> None:
     """A resolution fit result: three finite terms >= 0 with finite positive errors whose curve
-    ``model(E, *terms)`` describes the points (chi^2/ndf at most ``max_chi2_ndf``)."""
+    ``model(E, *terms)`` describes the points (chi^2/ndf at most ``max_chi2_ndf``).
+
+    With ``errors_rtol`` the errors must also be those of a weighted least-squares fit, within
+    that relative tolerance: the 1-sigma errors propagated from the points' uncertainties ``err``,
+    sqrt(diag(C)) with C = (J^T W J)^-1, J the derivatives of ``model`` with respect to the terms
+    at the fitted terms and W = diag(1/err^2) (what ``curve_fit(..., sigma=err,
+    absolute_sigma=True)`` returns; least_squares' Jacobian or the Hessian of chi^2 give the same
+    to about 1 %). Only for fits with all three terms away from 0 (where the model is flat in a
+    term its covariance means nothing).
+    """
     terms = np.asarray(terms, dtype=float).ravel()
     errors = np.asarray(errors, dtype=float).ravel()
     _require(terms.shape == (3,), f"return the three terms (a, b, c), got {terms.size} numbers")
@@ -163,7 +173,8 @@ def check_resolution_fit(terms, errors, energy, sigma_over_e, err, model, max_ch
              f"their squares), got a, b, c = {np.round(terms, 4).tolist()}: pass bounds=(0, np.inf) to curve_fit")
     _require(bool(np.all(np.isfinite(errors)) and np.all(errors > 0)),
              f"the errors must be finite and positive, got {errors}: take the square root of the diagonal of "
-             f"the covariance matrix that curve_fit returns")
+             f"the covariance matrix that curve_fit returns, with sigma=err and absolute_sigma=True (the errors "
+             f"propagated from the points' uncertainties, not 0 even when the curve passes through every point)")
     energy = np.asarray(energy, dtype=float)
     sigma_over_e = np.asarray(sigma_over_e, dtype=float)
     err = np.asarray(err, dtype=float)
@@ -173,6 +184,37 @@ def check_resolution_fit(terms, errors, energy, sigma_over_e, err, model, max_ch
              f"the fitted curve misses the points: chi2/ndf = {chi2_ndf:.1f} with a, b, c = "
              f"{np.round(terms, 4).tolist()}. Did you fit sigma/E (not sigma), give curve_fit the "
              f"uncertainties (sigma=err, absolute_sigma=True) and a sensible starting point p0?")
+    if errors_rtol is not None:
+        _check_resolution_errors(terms, errors, energy, err, model, errors_rtol)
+
+
+def _check_resolution_errors(terms, errors, energy, err, model, rtol: float) -> None:
+    """The errors are the weighted least-squares ones (see :func:`check_resolution_fit`)."""
+    _require(bool(np.all(terms > 0)), f"the errors can be checked only for terms away from 0, got {terms}")
+    steps = 1e-6 * terms
+    jacobian = np.stack([(np.asarray(model(energy, *(terms + step)), dtype=float)
+                          - np.asarray(model(energy, *(terms - step)), dtype=float)) / (2 * step[i])
+                         for i, step in enumerate(np.diag(steps))], axis=1)
+    expected = np.sqrt(np.diag(np.linalg.inv(jacobian.T @ (jacobian / err[:, None] ** 2))))
+    ratio = errors / expected
+    if np.all(np.abs(ratio - 1) <= rtol):
+        return
+    if np.allclose(errors, expected**2, rtol=rtol):
+        hint = ("these are the variances, the diagonal of the covariance matrix itself: the errors are "
+                "their square roots")
+    elif np.all(ratio < 1):
+        hint = ("they are too small: the errors asked for are propagated from the points' uncertainties "
+                "(sigma=err, absolute_sigma=True); with absolute_sigma=False curve_fit rescales them by "
+                "sqrt(chi2/ndf), which is 0 for points without scatter")
+    elif np.all(ratio > 1):
+        hint = ("they are too large: did you give curve_fit the uncertainties (sigma=err)? Without them "
+                "every point counts as uncertain by 1, far more than its sigma/E of a few per cent")
+    else:
+        hint = "take the square root of the diagonal of the covariance matrix of a fit weighted by 1/err^2"
+    _require(False,
+             f"the errors of (a, b, c) are {np.array2string(errors, precision=5)}, but the uncertainties of the "
+             f"points propagate to {np.array2string(expected, precision=5)} at your terms (ratio "
+             f"{np.array2string(ratio, precision=3)}, allowed 1 +- {rtol:g}): {hint}")
 
 
 def check_energy_regressor(e_true, e_reco, target: float, what: str = "your regressor", bins: int = 8,
@@ -205,3 +247,134 @@ def check_energy_regressor(e_true, e_reco, target: float, what: str = "your regr
              f"{np.round(binned.energy, 1).tolist()} GeV. A network that only rescales the sum cannot win: "
              f"it must use the layer profile (leakage at high energy).")
     return value
+
+
+# ---- exercise 03: the WGAN-GP functions (also decide which functions task 3 trains with) ------
+
+def _one_number(value, what: str) -> float:
+    arr = np.asarray(value, dtype=np.float64)
+    _require(arr.size == 1, f"{what} must be one number (a scalar tensor), got an array of shape {arr.shape}: "
+                            f"did you forget the mean over the batch?")
+    return float(arr.reshape(-1)[0])
+
+
+def _toy_showers(shape, n: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    real = rng.exponential(size=(n, *shape)).astype("float32")
+    fake = rng.exponential(size=(n, *shape)).astype("float32")
+    return rng, real, fake, np.zeros((n, 1), "float32")
+
+
+def check_gradient_penalty_linear(gradient_penalty, shape=(22, 11, 11)) -> None:
+    """A linear critic D(x) = w.x has the gradient w everywhere: the penalty is (||w|| - 1)^2."""
+    import tensorflow as tf
+
+    rng, real, fake, condition = _toy_showers(shape, 6)
+    axes = tuple(range(1, len(shape) + 1))
+    for norm_w in (0.3, 2.0):
+        w = rng.normal(size=shape)
+        w = tf.constant((w * norm_w / np.linalg.norm(w)).astype("float32"))
+
+        def linear_critic(inputs, w=w, **kwargs):
+            return tf.reduce_sum(inputs[0] * w, axis=axes)[:, None]
+
+        value = _one_number(gradient_penalty(linear_critic, real, fake, condition), "the penalty")
+        expected = (norm_w - 1.0) ** 2
+        _require(abs(value - expected) < 1e-4,
+                 f"for a linear critic with ||w|| = {norm_w} the gradient norm is {norm_w} everywhere, so the "
+                 f"penalty is ({norm_w} - 1)^2 = {expected:.3f}; you returned {value:.4f}. "
+                 f"(||w||^2 = {norm_w ** 2:.3f} means the -1 is missing; {abs(norm_w - 1):.3f} the square.)")
+
+
+def check_gradient_penalty_interpolates(gradient_penalty, shape=(22, 11, 11)) -> None:
+    """The penalty is evaluated at eps * real + (1 - eps) * fake, with the given ``epsilon`` or,
+    without it, with one random eps ~ U(0, 1) per shower (a fresh one at every call)."""
+    import tensorflow as tf
+
+    axes = tuple(range(1, len(shape) + 1))
+    _, real, fake, condition = _toy_showers(shape, 6)
+
+    # D(x) = sum(x^2)/2 has the gradient x: the penalty depends on WHERE it is evaluated
+    def quadratic_critic(inputs, **kwargs):
+        return 0.5 * tf.reduce_sum(inputs[0] ** 2, axis=axes)[:, None]
+
+    eps = np.linspace(0.1, 0.9, 6).astype("float32")
+    small_real, small_fake = 0.02 * real, 0.02 * fake
+    eps_b = eps.reshape((-1,) + (1,) * len(shape))
+    xhat = eps_b * small_real + (1 - eps_b) * small_fake
+
+    def penalty_at(x):
+        return float(np.mean((np.linalg.norm(x.reshape(len(x), -1), axis=1) - 1) ** 2))
+
+    expected = penalty_at(xhat)
+    value = _one_number(gradient_penalty(quadratic_critic, small_real, small_fake, condition, epsilon=eps),
+                        "the penalty")
+    _require(abs(value - expected) < 1e-4 * max(1.0, expected),
+             f"with D(x) = sum(x^2)/2 the penalty at the interpolates is {expected:.4f}, you returned {value:.4f} "
+             f"(at the real showers it would be {penalty_at(small_real):.4f}, at the fakes "
+             f"{penalty_at(small_fake):.4f}): interpolate each shower with its own eps, eps*real + (1-eps)*fake, "
+             f"and differentiate there")
+
+    # without epsilon: real showers of ones and fakes of zeros make the interpolate of each shower
+    # its own eps in every cell; a critic that records its input shows them
+    n = 64
+    ones, zeros = np.ones((n, *shape), "float32"), np.zeros((n, *shape), "float32")
+    seen = []
+
+    def recording_critic(inputs, **kwargs):
+        seen.append(inputs[0])
+        return quadratic_critic(inputs)
+
+    fractions = []
+    for _ in range(2):
+        seen.clear()
+        value = gradient_penalty(recording_critic, ones, zeros, np.zeros((n, 1), "float32"))
+        _require(np.ndim(np.asarray(value)) == 0,
+                 f"the penalty must be one number (a scalar tensor), got shape {np.shape(np.asarray(value))}")
+        _require(len(seen) > 0, "your gradient_penalty never called the critic on the interpolates")
+        try:
+            xhat = np.asarray(seen[-1], dtype=np.float64)
+        except Exception as error:  # a symbolic tensor (the function compiled on its own)
+            raise CheckFailed(f"could not read the interpolates your function gave the critic ({error}); "
+                              f"call it eagerly: the training step compiles it for you") from None
+        _require(xhat.shape == (n, *shape),
+                 f"the critic got interpolates of shape {xhat.shape}, expected the {n} showers {(n, *shape)}")
+        flat = xhat.reshape(n, -1)
+        spread = float(np.max(flat.max(axis=1) - flat.min(axis=1)))
+        _require(spread < 1e-5,
+                 f"between a real shower of ones and a fake of zeros every cell of the interpolate must be the "
+                 f"same eps, but the cells of one shower differ by up to {spread:.3f}: draw one eps per shower "
+                 f"(shape (B,), reshaped to (B, 1, 1, 1)), not one per cell")
+        eps_drawn = flat[:, 0]
+        _require(bool(np.all((eps_drawn >= 0) & (eps_drawn <= 1))),
+                 f"eps must lie in [0, 1] (a point between the real and the fake shower); you drew values from "
+                 f"{eps_drawn.min():.3f} to {eps_drawn.max():.3f}")
+        _require(float(np.ptp(eps_drawn)) > 1e-6,
+                 f"all {n} showers of the batch were interpolated at the same fraction eps = {eps_drawn[0]:.4f}: "
+                 f"WGAN-GP draws one eps ~ U(0, 1) per shower (per real/fake pair), e.g. "
+                 f"keras.random.uniform((ops.shape(real)[0],)), not one number for the whole batch")
+        fractions.append(eps_drawn)
+    _require(not np.allclose(fractions[0], fractions[1]),
+             "two calls without epsilon interpolated at the same eps: draw eps afresh at every call "
+             "(keras.random.uniform), so that each training step sees new points between real and fake")
+
+
+def check_critic_loss(critic_loss) -> None:
+    """Real showers scoring 2 and 4, fakes -1 and 0: the critic's loss is -(3 - (-0.5)) = -3.5."""
+    real_scores = np.array([[2.0], [4.0]], "float32")
+    fake_scores = np.array([[-1.0], [0.0]], "float32")
+    value = _one_number(critic_loss(real_scores, fake_scores), "the critic loss")
+    _require(abs(value - (-3.5)) < 1e-6,
+             f"real showers scoring 2 and 4, fakes -1 and 0: the critic's W1 estimate is 3 - (-0.5) = 3.5 and its "
+             f"loss -3.5 (it minimises the loss); you returned {value:.3f}"
+             + (": the sign is flipped, your critic would learn to call fakes real" if abs(value - 3.5) < 1e-6 else ""))
+
+
+def check_generator_loss(generator_loss) -> None:
+    """Fakes scoring -1 and 0: the generator's loss -E[D(fake)] is 0.5."""
+    fake_scores = np.array([[-1.0], [0.0]], "float32")
+    value = _one_number(generator_loss(fake_scores), "the generator loss")
+    _require(abs(value - 0.5) < 1e-6,
+             f"fakes scoring -1 and 0 (mean -0.5): the generator's loss -E[D(fake)] is 0.5; you returned {value:.3f}"
+             + (": the sign is flipped, your generator would make its showers look less real"
+                if abs(value + 0.5) < 1e-6 else ""))

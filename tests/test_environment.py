@@ -208,6 +208,9 @@ def test_binder_postbuild_fails_fast_installs_the_course_and_prepares_data():
     prepare = [c for c in cmds if re.search(r"hepcourse data prepare", c)]
     assert prepare, "postBuild does not prepare the data (python -m hepcourse data prepare)"
     assert "--profile full" not in " ".join(prepare), "Binder must prepare the quick profile"
+    removed = " ".join(c for c in cmds if re.match(r"rm\s+-[a-z]*r", c)).split()
+    for secret in ("solutions", "tests/exercise_variants"):
+        assert secret in removed, f"the student image must not hold {secret}/ (postBuild: rm -rf {secret})"
 
 
 # ---- (e, f) Makefile and README ------------------------------------------------------------

@@ -1,9 +1,12 @@
 """The exercise through nbgrader itself: release matches the source, and autograding (with
-`hepcourse grade`, i.e. nbgrader's autograder with the kernel in the sandbox) gives full marks
-to the solution, 0 to the untouched release and partial credit to a wrong answer."""
+`hepcourse grade`, i.e. nbgrader's autograder with the kernel in the sandbox) gives every
+submission of tests/exercise_variants exactly its stated points per test cell: full marks to the
+solution and to correct answers written differently, 0 to the untouched release, and to each
+plausible mistake the loss of its own task's points only."""
 
 import ast
 import json
+import re
 import typing
 from pathlib import Path
 
@@ -97,16 +100,26 @@ def test_leak_check_finds_a_leaked_line_and_a_marker(tmp_path):
     assert find_leaks(source, release) == ["marker 'END SOLUTION'"]
 
 
+def _student_id(kind: str, name: str) -> str:
+    return f"{kind}-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
 def test_autograde_round_trip(course):
+    """Every submission graded by `hepcourse grade` gets exactly its stated points in every test
+    cell: the solution and each correct variant full marks, the untouched release 0, each wrong
+    variant loses exactly the points of its own task."""
     assignment, path = course
     variants = exercise_variants.variants(assignment)  # tests/exercise_variants/x<assignment>.py
     source_nb = path / "solutions" / assignment / f"{assignment}.ipynb"
     release_nb = path / "exercises" / assignment / f"{assignment}.ipynb"
-    submissions = {
-        "solution": nbformat.read(source_nb, as_version=4),
-        "untouched": nbformat.read(release_nb, as_version=4),
-        "wrong": variants.wrong(source_nb),
-    }
+    submissions = {"solution": nbformat.read(source_nb, as_version=4),
+                   "untouched": nbformat.read(release_nb, as_version=4)}
+    loses = {"solution": {}, "untouched": None}
+    for kind, table in (("correct", variants.CORRECT), ("wrong", variants.WRONG)):
+        for name, variant in table.items():
+            student = _student_id(kind, name)
+            submissions[student] = variant.make(source_nb)
+            loses[student] = dict(variant.loses)
     for student, nb in submissions.items():
         target = path / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
@@ -119,13 +132,16 @@ def test_autograde_round_trip(course):
 
     with Gradebook(f"sqlite:///{path / 'gradebook.db'}") as gb:
         total = gb.find_assignment(assignment).max_score
-        scores = {s: gb.find_submission(assignment, s).score for s in submissions}
         per_cell = {
-            s: {g.name: g.score for g in gb.find_submission_notebook(assignment, assignment, s).grades}
+            s: {g.name: (g.score, g.max_score) for g in gb.find_submission_notebook(assignment, assignment, s).grades}
             for s in submissions
         }
     assert total == variants.TOTAL
-    assert scores["solution"] == total, f"the solution lost points: {per_cell['solution']}"
-    assert scores["untouched"] == 0, f"the untouched release earned points: {per_cell['untouched']}"
-    assert 0 < scores["wrong"] < total, f"a wrong submission must get partial credit: {per_cell['wrong']}"
-    variants.check_wrong(scores["wrong"], per_cell["wrong"])
+    problems = []
+    for student, cells in per_cell.items():
+        for grade_id, (score, max_score) in sorted(cells.items()):
+            lost = loses[student]
+            expected = 0 if lost is None else max_score - lost.get(grade_id, 0)
+            if score != expected:
+                problems.append(f"{student}: {grade_id} scored {score} of {max_score}, expected {expected}")
+    assert not problems, "points per test cell differ from the stated ones:\n" + "\n".join(problems)

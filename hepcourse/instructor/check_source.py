@@ -14,6 +14,8 @@ and the grader's limits - is checked here against the cells and :class:`~.sandbo
   cells' points, and its table (``| task | what you write | points |``) gives each task the sum
   of the graded cells under its ``Task <id>`` heading (a heading ``Task 3`` covers rows ``3a``,
   ``3b`` ... in cell order); a heading's own ``(N points)`` matches too;
+* the stderr policy: the first locked code cell (the setup) calls
+  ``hepcourse.instructor.guards.stderr_as_output()``, so that a warning never costs points;
 * the limits sentence (``at most N minutes for the notebook, N minutes for one cell and N GB of
   memory``) matches ``Limits()``, what ``hepcourse grade`` enforces by default;
 * the committed release ``exercises/<assignment>/`` equals what ``nbgrader generate_assignment``
@@ -36,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from .course import Course, NbgraderError, find_leaks, generate_in_copy
+from .guards import STDERR_POLICY_CALL
 from .sandbox import Limits
 
 MARKER_PAIRS = (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
@@ -287,8 +290,20 @@ def check_notebook(path: Path, *, limits: Limits | None = None, name: str | None
         problem("-", f"cannot be read as a notebook ({type(error).__name__}: {error})")
         return problems
     _check_cells(nb, problem)
+    _check_stderr_policy(nb, problem)
     _check_header(nb, problem, limits)
     return problems
+
+
+def _check_stderr_policy(nb, problem) -> None:
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
+            if STDERR_POLICY_CALL not in cell.source:
+                problem(_where(index, cell), f"the setup cell does not call {STDERR_POLICY_CALL} "
+                        "(hepcourse.instructor.guards): a correct answer that warns would lose its points")
+            return
+    problem("-", "no locked setup cell (read-only, not graded) before the tasks")
 
 
 def _cell_differences(committed, fresh) -> list[str]:
