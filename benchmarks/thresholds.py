@@ -119,6 +119,21 @@ EXERCISES = {
         Threshold("test_training_resolution", "highest sigma/E ratio generated/simulated, test (1 point)",
                   "ratios_test.max()", "<=", 12.0, "ratios_test.max() <= 12.0"),
     )),
+    "05_uncertainties": Exercise("05_uncertainties", tuple(
+        Threshold(cell, f"pull width, {lo:.0f}-{hi:.0f} GeV, {which} ({what})",
+                  f"widths_{which}[({lo}, {hi})].width", op, limit, written)
+        for cell, which, what, op, limit, written in (
+            ("test_pulls_partial", "val", "visible", ">=", 0.8, "0.8 <= pulls.width <= 1.25"),
+            ("test_pulls_partial", "val", "visible", "<=", 1.25, "0.8 <= pulls.width <= 1.25"),
+            ("test_pulls_target", "test", "2 points", ">=", 0.85, "0.85 <= pulls.width <= 1.15"),
+            ("test_pulls_target", "test", "2 points", "<=", 1.15, "0.85 <= pulls.width <= 1.15"))
+        for lo, hi in ((1.0, 5.0), (5.0, 20.0), (20.0, 100.0))
+    ) + tuple(
+        Threshold("test_pulls_target", f"68% coverage, {lo:.0f}-{hi:.0f} GeV, test (2 points)",
+                  f"widths_test[({lo}, {hi})].coverage_68", op, limit, "0.60 <= pulls.coverage_68 <= 0.78")
+        for op, limit in ((">=", 0.60), ("<=", 0.78))
+        for lo, hi in ((1.0, 5.0), (5.0, 20.0), (20.0, 100.0))
+    )),
     "07_fpga": Exercise("07_fpga", (
         Threshold("test_choice_accuracy", "worst AUC ratio emulated/float, validation jets",
                   "val_result.worst_auc_ratio", ">=", 0.985, "val_result.worst_auc_ratio >= 0.985"),

@@ -53,6 +53,20 @@ TABLE: dict[str, dict] = {
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
             "exercises/03_generative": {"epochs": 6, "batch_size": 128},
             "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+            # lecture 04 (issue 15): rows owned by its author until it lands
+            # every autoencoder (PCA scan aside) gets the same budget: ae_epochs x 3000 QCD jets
+            "lectures/04_anomaly_detection": {"epochs": 12, "cnn_epochs": 4, "batch_size": 128,
+                                              "pca_components": (1, 2, 5, 10, 20, 40, 80), "latent_sizes": (2, 8, 32),
+                                              "vae_betas": (0.1, 0.002),
+                                              "cwola_fractions": ((0.8, 0.2), (0.6, 0.4), (0.1, 0.0)),
+                                              "time_budget_s": 180},
+            "exercises/04_anomaly_detection": {"epochs": 10, "batch_size": 128},
+            # lecture 05 (issue 16): rows owned by its author until it lands
+            # heteroscedastic regressors, 5-member ensemble, MC dropout, BNN regressor; Bayesian taggers on
+            # three training-set sizes, each for the same number of steps (bnn_epochs passes over the largest)
+            "lectures/05_uncertainties": {"epochs": 30, "batch_size": 256, "ensemble_members": 5, "mc_samples": 50,
+                                          "tagger_sizes": (500, 1500, 6000), "bnn_epochs": 20, "time_budget_s": 180},
+            "exercises/05_uncertainties": {"epochs": 30, "batch_size": 256},
         },
     },
     "full": {
@@ -78,6 +92,19 @@ TABLE: dict[str, dict] = {
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
             "exercises/03_generative": {"epochs": 6, "batch_size": 128},
             "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+            # lecture 04 (issue 15)
+            "lectures/04_anomaly_detection": {"epochs": 40, "cnn_epochs": 15, "batch_size": 256,
+                                              "pca_components": (1, 2, 5, 10, 20, 40, 80, 160),
+                                              "latent_sizes": (2, 4, 8, 16, 32, 64), "vae_betas": (0.1, 0.01, 0.002),
+                                              "cwola_fractions": ((0.8, 0.2), (0.6, 0.4), (0.55, 0.45), (0.1, 0.0),
+                                                                  (0.02, 0.0)),
+                                              "time_budget_s": None},
+            "exercises/04_anomaly_detection": {"epochs": 10, "batch_size": 128},
+            # lecture 05 (issue 16)
+            "lectures/05_uncertainties": {"epochs": 100, "batch_size": 256, "ensemble_members": 5, "mc_samples": 100,
+                                          "tagger_sizes": (2000, 20_000, 100_000), "bnn_epochs": 20,
+                                          "time_budget_s": None},
+            "exercises/05_uncertainties": {"epochs": 30, "batch_size": 256},
         },
     },
 }

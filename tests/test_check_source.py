@@ -264,3 +264,25 @@ def test_cli_exit_status(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "solutions/99_toy/99_toy.ipynb: cell 9 (test_cube): test cell is not locked" in out
     assert "1 problem(s)" in out
+
+
+def test_a_hidden_test_may_repeat_a_line_students_see(tmp_path):
+    """A line of a hidden test that the source also shows outside the secret blocks (the setup's
+    seeding, say) is no leak; a line only inside a solution or hidden block is."""
+    from hepcourse.instructor.course import find_leaks, secret_lines
+
+    setup = "keras.utils.set_random_seed(SEED)  # the seed of every training"
+    source = new_notebook(cells=[
+        new_code_cell(f"SEED = 0\n{setup}"),
+        new_code_cell("### BEGIN SOLUTION\nanswer_of_the_task = 6 * 7 + 0\n### END SOLUTION"),
+        new_code_cell(f"assert True\n### BEGIN HIDDEN TESTS\n{setup}\nsecret_check_of_task = 1 + 1\n### END HIDDEN TESTS"),
+    ])
+    path = tmp_path / "source.ipynb"
+    nbformat.write(source, path)
+    assert secret_lines(path) == {"answer_of_the_task = 6 * 7 + 0", "secret_check_of_task = 1 + 1"}
+    release = tmp_path / "release.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell(f"SEED = 0\n{setup}"), new_code_cell("assert True\n" + setup)]),
+                   release)
+    assert find_leaks(path, release) == []
+    nbformat.write(new_notebook(cells=[new_code_cell("secret_check_of_task = 1 + 1")]), release)
+    assert find_leaks(path, release) == ["line 'secret_check_of_task = 1 + 1'"]

@@ -172,11 +172,17 @@ def find_leaks(source_nb: Path, release_nb: Path) -> list[str]:
 
 
 def secret_lines(source_nb: Path) -> set[str]:
-    """Lines (20+ characters) of the solution and hidden-test blocks of a source notebook."""
+    """Lines (20+ characters) of the solution and hidden-test blocks of a source notebook, less
+    those that the source also shows students outside such blocks (a hidden test may repeat a
+    line of the setup cell, e.g. ``keras.utils.set_random_seed(SEED)``: that is no leak)."""
     source = nbformat.read(source_nb, as_version=4)
-    return {line.strip() for cell in source.cells
-            for block in SOLUTION_BLOCK.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
-            for line in block.splitlines() if len(line.strip()) > 20}
+    secret, public = set(), set()
+    for cell in source.cells:
+        blocks = SOLUTION_BLOCK.findall(cell.source) + HIDDEN_BLOCK.findall(cell.source)
+        secret |= {line.strip() for block in blocks for line in block.splitlines()}
+        shown = HIDDEN_BLOCK.sub("", SOLUTION_BLOCK.sub("", cell.source))
+        public |= {line.strip() for line in shown.splitlines()}
+    return {line for line in secret - public if len(line) > 20}
 
 
 @dataclasses.dataclass
