@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special, stats
 
+from hepcourse.metrics import _finite_1d
+
 __all__ = [
     "GAUSSIAN_LEVELS",
     "PullSummary",
@@ -46,19 +48,10 @@ GAUSSIAN_LEVELS = (float(special.erf(1 / np.sqrt(2))), float(special.erf(2 / np.
 
 
 def _vector(values, name):
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {type(values).__name__}") from None
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array.ravel()
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (or an (n, 1) column), got shape {array.shape}")
+    """``values`` as a finite, non-empty 1-D float array (metrics' check, plus: not empty)."""
+    array = _finite_1d(values, name)
     if array.size == 0:
         raise ValueError(f"{name} is empty")
-    n_bad = int(np.count_nonzero(~np.isfinite(array)))
-    if n_bad:
-        raise ValueError(f"{name} contains {n_bad} NaN/inf values")
     return array
 
 
