@@ -134,6 +134,18 @@ EXERCISES = {
         for op, limit in ((">=", 0.60), ("<=", 0.78))
         for lo, hi in ((1.0, 5.0), (5.0, 20.0), (20.0, 100.0))
     )),
+    "04_anomaly_detection": Exercise("04_anomaly_detection", (
+        Threshold("test_score", "AUC of your score of a PCA-10 reconstruction, validation",
+                  "metrics.auc(y_val, _score)", ">=", 0.85, "check_classifier_auc(y_val, _score, 0.85,"),
+        Threshold("test_pca", "AUC of PCA with 10 components, validation", "metrics.auc(y_val, pca_val)", ">=", 0.85,
+                  "check_classifier_auc(y_val, pca_val, 0.85,"),
+        Threshold("test_autoencoder_auc_partial", "AUC, validation jets (visible test)",
+                  "metrics.auc(y_val, score_val)", ">=", 0.75, "check_classifier_auc(y_val, score_val, 0.75,"),
+        Threshold("test_autoencoder_auc_partial", "AUC, test jets (1 point)", "metrics.auc(y_test, test_score)",
+                  ">=", 0.75, "check_classifier_auc(y_test, test_score, 0.75,"),
+        Threshold("test_autoencoder_auc_target", "AUC, test jets (2 points)", "metrics.auc(y_test, test_score)",
+                  ">=", 0.87, "check_classifier_auc(y_test, test_score, 0.87,"),
+    )),
     "07_fpga": Exercise("07_fpga", (
         Threshold("test_choice_accuracy", "worst AUC ratio emulated/float, validation jets",
                   "val_result.worst_auc_ratio", ">=", 0.985, "val_result.worst_auc_ratio >= 0.985"),

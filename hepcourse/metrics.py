@@ -379,3 +379,54 @@ def binned_resolution(e_true, e_reco, bins=8, energy_range=None, method="quantil
     return BinnedResolution(edges=edges, energy=energy, n=n.astype(int), response=response,
                             response_err=response_err, resolution=resolution, resolution_err=resolution_err,
                             method=method)
+
+
+# --- Working points at a fixed background acceptance (anomaly detection, lecture 04) --------
+# A search or a trigger fixes the rate of background it can afford (eps_B = 1e-2, 1e-3) and
+# asks how much signal passes. Both functions read the working point off the ROC curve, so
+# they agree with `roc_curve` and `background_rejection`.
+
+
+def _check_background_efficiency(background_efficiency, n_background):
+    if not (isinstance(background_efficiency, numbers.Real) and 0.0 < background_efficiency <= 1.0):
+        raise ValueError(f"background_efficiency must be a number in (0, 1], got {background_efficiency!r}")
+    if background_efficiency * n_background < 1.0:
+        raise ValueError(
+            f"background_efficiency = {background_efficiency:g} cannot be resolved with {n_background} background "
+            f"entries (fewer than one would pass the cut): use at least {int(np.ceil(1 / background_efficiency))} "
+            f"background entries or a larger efficiency")
+
+
+def signal_efficiency(y_true, score, background_efficiency=1e-2):
+    """Signal efficiency eps_S of the cut ``score >= t`` that keeps the fraction
+    ``background_efficiency`` (eps_B) of the background.
+
+    eps_S is interpolated linearly in eps_B on the ROC curve (at equal eps_B the highest eps_S,
+    the best working point). eps_B must be resolvable: at least one background entry must pass,
+    i.e. ``background_efficiency * n_background >= 1``; otherwise a ValueError says how many
+    background entries are needed. With k background entries passing, eps_B itself is only
+    known to about 1/sqrt(k): at eps_B = 1e-3 and 2000 background jets, k = 2.
+    """
+    y_true, score = _check_inputs(y_true, score)
+    _check_background_efficiency(background_efficiency, int(np.count_nonzero(y_true == 0)))
+    eps_b, eps_s, _ = _skm.roc_curve(y_true, score)
+    # both rise along the curve, which may run vertically (several eps_s at one eps_b): on a
+    # point of the curve take its best eps_s, between two points interpolate from the best
+    # eps_s of the lower one to the worst of the upper one
+    i = int(np.searchsorted(eps_b, background_efficiency, side="left"))  # first eps_b >= the target
+    if eps_b[i] == background_efficiency:
+        return float(eps_s[eps_b == background_efficiency].max())
+    x0, x1, y0, y1 = eps_b[i - 1], eps_b[i], eps_s[i - 1], eps_s[i]
+    return float(y0 + (y1 - y0) * (background_efficiency - x0) / (x1 - x0))
+
+
+def threshold_at_background_efficiency(background_score, background_efficiency):
+    """The cut t such that the fraction ``background_efficiency`` of ``background_score`` lies at
+    ``score > t``: the (1 - eps_B) quantile of the background scores.
+
+    Used to apply one working point to other samples (e.g. the jet-mass spectrum of the
+    background that passes, to see whether a cut on the score sculpts it).
+    """
+    background_score = _finite_1d(background_score, "background_score")
+    _check_background_efficiency(background_efficiency, len(background_score))
+    return float(np.quantile(background_score, 1.0 - background_efficiency))
