@@ -126,15 +126,11 @@ class Hls4mlEventSource(JetEventSource):
         super().__init__(PROCESSES[kind], seed)
 
     def _passes_prefilter(self) -> np.ndarray | None:
-        sj, proc = self.slowjet, self.process
-        if not sj.analyze(self.pythia.event) or sj.sizeJet() == 0:
+        jet = self._leading_jet_in_window()
+        if jet is None:
             return None
-        lead = max(range(sj.sizeJet()), key=sj.pT)
-        if not (proc.prefilter_pt[0] < sj.pT(lead) < proc.prefilter_pt[1]):
-            return None
-        jet_eta, jet_phi = sj.p(lead).eta(), sj.phi(lead)
-        if abs(jet_eta) > proc.prefilter_eta:
-            return None
+        jet_eta, jet_phi = jet
+        proc = self.process
         truth = truth_objects(self.pythia.process, self.kind)
         if not matched_label(truth[None], [jet_eta], [jet_phi], self.kind, proc.prefilter_top_dr)[0]:
             return None

@@ -142,7 +142,8 @@ class JetEventSource:
         # anti-kT (power -1), R = 0.8, visible final state (select = 2), fjcore inside.
         self.slowjet = pythia8mc.SlowJet(-1, 0.8, process.prefilter_pt[0], 5.0, 2, 2, None, True, True)
 
-    def _passes_prefilter(self) -> np.ndarray | None:
+    def _leading_jet_in_window(self) -> tuple[float, float] | None:
+        """(eta, phi) of the leading parton-shower jet if its pT and |eta| pass the pre-filter, else None."""
         sj, proc = self.slowjet, self.process
         if not sj.analyze(self.pythia.event) or sj.sizeJet() == 0:
             return None
@@ -152,6 +153,14 @@ class JetEventSource:
         jet_eta, jet_phi = sj.p(lead).eta(), sj.phi(lead)
         if abs(jet_eta) > proc.prefilter_eta:
             return None
+        return jet_eta, jet_phi
+
+    def _passes_prefilter(self) -> np.ndarray | None:
+        proc = self.process
+        jet = self._leading_jet_in_window()
+        if jet is None:
+            return None
+        jet_eta, jet_phi = jet
         partons = _hadronic_tops(self.pythia.process) if proc.name == "top" else np.full((2, 4, 2), np.nan)
         if proc.name == "top":
             dr = delta_r(partons[..., 0], partons[..., 1], jet_eta, jet_phi)
