@@ -1,5 +1,7 @@
 """Classifier metrics in HEP conventions: ROC as signal/background efficiencies, AUC, and
-background rejection 1/eps_B at a fixed signal efficiency (R30, R50).
+background rejection 1/eps_B at a fixed signal efficiency (R30, R50); calorimeter response and
+resolution; and how much a tagger sculpts the background mass (distance correlation,
+Jensen-Shannon divergence, R50 against 1/JSD50).
 
 Every notebook compares taggers with the same numbers, so they are computed here once, on
 top of ``sklearn.metrics`` (no ROC re-implementation), with input checks whose messages say
@@ -430,3 +432,122 @@ def threshold_at_background_efficiency(background_score, background_efficiency):
     background_score = _finite_1d(background_score, "background_score")
     _check_background_efficiency(background_efficiency, len(background_score))
     return float(np.quantile(background_score, 1.0 - background_efficiency))
+
+
+# --- Decorrelation from the jet mass (lecture 06) ---------------------------------------------
+# A tagger that learns the jet mass sculpts the background mass spectrum. Two numbers measure
+# how much, and the decorrelation trade-off is drawn as one against the other (as in
+# Kasieczka & Shih, arXiv:2001.05310): the rejection R50 = 1/eps_B at eps_S = 0.5, and 1/JSD50,
+# the inverse Jensen-Shannon divergence between the background mass spectra that pass and that
+# fail the same cut. The distance correlation (Szekely, Rizzo, Bakirov, Ann. Stat. 35 (2007)
+# 2769) measures the dependence itself, without binning; the keras.ops version used inside a
+# loss is hepcourse.models.decorrelation.
+
+DISTANCE_CORRELATION_MAX_N = 20_000  # the O(n^2) matrices: 2 x n^2 float64 (6.4 GB at this n)
+
+
+def _pairwise_centred(values, weights):
+    """The weighted double-centred distance matrix A_ij = a_ij - abar_i - abar_j + abar."""
+    a = np.abs(values[:, None] - values[None, :])
+    row = a @ weights
+    a -= row[:, None]
+    a -= row[None, :]
+    a += row @ weights
+    return a
+
+
+def distance_correlation_squared(x, y, weights=None):
+    """Squared distance correlation dCor^2(x, y) of two 1-D samples, in [0, 1] (numpy, float64).
+
+    The V-statistic of Szekely et al. (2007), with optional per-sample weights (normalised to
+    sum 1, as in arXiv:2001.05310): with a_ij = |x_i - x_j|, A its double-centred version
+    A_ij = a_ij - sum_k w_k a_ik - sum_k w_k a_kj + sum_kl w_k w_l a_kl (B likewise for y),
+    dCov^2(x, y) = sum_ij w_i w_j A_ij B_ij and dCor^2 = dCov^2(x, y) / sqrt(dCov^2(x, x) dCov^2(y, y)).
+    It is 0 if and only if x and y are independent (for the population; a finite sample of
+    independent variables gives a small positive value, of order 1/n). A constant sample has
+    dCov^2(x, x) = 0, and dCor^2 is then defined as 0. Equal weights reproduce
+    ``dcor.distance_correlation_sqr``; integer weights equal repeating the samples.
+    Memory and time grow as n^2: at most `DISTANCE_CORRELATION_MAX_N` samples.
+    """
+    x = _finite_1d(x, "x")
+    y = _finite_1d(y, "y")
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"x and y differ in length: {n} != {len(y)}")
+    if n < 2:
+        raise ValueError(f"the distance correlation needs at least 2 samples, got {n}")
+    if n > DISTANCE_CORRELATION_MAX_N:
+        raise ValueError(f"{n} samples need two {n} x {n} matrices; use at most {DISTANCE_CORRELATION_MAX_N} "
+                         f"(a random subsample estimates dCor^2 well)")
+    if weights is None:
+        w = np.full(n, 1.0 / n)
+    else:
+        w = _finite_1d(weights, "weights")
+        if len(w) != n:
+            raise ValueError(f"weights has {len(w)} entries for {n} samples")
+        if (w < 0).any() or w.sum() <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+        w = w / w.sum()
+    a = _pairwise_centred(x, w)
+    b = _pairwise_centred(y, w)
+    dcov_xy = float(np.einsum("i,ij,ij,j->", w, a, b, w))
+    dvar_x = float(np.einsum("i,ij,ij,j->", w, a, a, w))
+    dvar_y = float(np.einsum("i,ij,ij,j->", w, b, b, w))
+    # relative to the scale of the distances, a variance at the rounding level is a constant sample
+    if dvar_x <= 1e-24 * max(float(np.abs(x).max()) ** 4, 1e-300) or \
+       dvar_y <= 1e-24 * max(float(np.abs(y).max()) ** 4, 1e-300):
+        return 0.0
+    return float(min(max(dcov_xy / np.sqrt(dvar_x * dvar_y), 0.0), 1.0))
+
+
+def jensen_shannon_divergence(p, q):
+    """Jensen-Shannon divergence (base 2, in [0, 1]) between two histograms of the same binning.
+
+    JSD(P, Q) = KL(P || M) / 2 + KL(Q || M) / 2 with M = (P + Q) / 2, after normalising the
+    counts to unit sum: 0 for equal shapes, 1 for shapes without common bins. Base 2 keeps it
+    bounded by 1; with the natural logarithm it is ln 2 times smaller (ln 2 = 0.693), so 1/JSD
+    values from elsewhere must be compared in the same base. scipy's ``jensenshannon`` returns
+    the square root of this (the Jensen-Shannon distance).
+    """
+    p = _finite_1d(p, "p")
+    q = _finite_1d(q, "q")
+    if len(p) != len(q):
+        raise ValueError(f"p and q must share the binning, got {len(p)} and {len(q)} bins")
+    for name, h in (("p", p), ("q", q)):
+        if (h < 0).any():
+            raise ValueError(f"{name} has negative entries: histograms count events")
+        if h.sum() <= 0:
+            raise ValueError(f"{name} is empty: no events in any bin")
+    from scipy.spatial.distance import jensenshannon
+
+    return float(jensenshannon(p, q, base=2) ** 2)
+
+
+def mass_sculpting(y_true, score, mass, signal_efficiency=0.5, bins=30):
+    """Rejection and mass sculpting at one working point: ``{"R50", "inverse_JSD50", "threshold"}``.
+
+    The cut ``score > threshold`` keeps the fraction ``signal_efficiency`` of the signal (the
+    threshold is that quantile of the signal scores). ``R50`` is `background_rejection` at that
+    efficiency (the key follows the efficiency: R30 at 0.3); ``inverse_JSD50`` is 1 / JSD
+    between the background ``mass`` histograms (``bins``: a count over the background's mass
+    range, or edges) of the jets that pass and that fail the cut. Large is good for both.
+    1/JSD is bounded by statistics: two random halves of the same spectrum already differ, with
+    JSD of order (number of bins) / (number of background jets).
+    """
+    y_true, score = _check_inputs(y_true, score, signal_efficiency)
+    mass = _finite_1d(mass, "mass")
+    if len(mass) != len(score):
+        raise ValueError(f"mass and score differ in length: {len(mass)} != {len(score)}")
+    threshold = float(np.quantile(score[y_true == 1], 1.0 - signal_efficiency))
+    background = y_true == 0
+    edges = np.histogram_bin_edges(mass[background], bins=bins)
+    passing = np.histogram(mass[background & (score > threshold)], bins=edges)[0]
+    failing = np.histogram(mass[background & (score <= threshold)], bins=edges)[0]
+    key = f"{100 * signal_efficiency:g}"
+    if passing.sum() == 0 or failing.sum() == 0:
+        raise ValueError(f"at eps_S = {signal_efficiency:g} {'no' if passing.sum() == 0 else 'every'} background "
+                         f"jet passes the cut inside the mass range: the JSD is undefined")
+    jsd = jensen_shannon_divergence(passing, failing)
+    return {f"R{key}": background_rejection(y_true, score, signal_efficiency),
+            f"inverse_JSD{key}": float(1.0 / jsd) if jsd > 0 else float("inf"),
+            "threshold": threshold}

@@ -67,3 +67,8 @@ __all__ += [
     "shower_critic",
     "shower_generator",
 ]
+
+# decorrelation from the jet mass (lecture 06): the DisCo loss and the adversary's gradient reversal
+from hepcourse.models.decorrelation import DisCoLoss, GradientReversal, distance_correlation_squared  # noqa: E402
+
+__all__ += ["DisCoLoss", "GradientReversal", "distance_correlation_squared"]
