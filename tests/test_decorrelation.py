@@ -178,6 +178,16 @@ def test_disco_loss_is_cross_entropy_plus_background_dcor(tmp_path):
     background = label == 0
     dcorr = dcor.distance_correlation_sqr(score[background, 0].astype(float), mass[background])
     assert float(DisCoLoss(10.0)(y_true, score)) == pytest.approx(cross_entropy + 10 * dcorr, rel=1e-4)
+    # sample weights weight the cross-entropy jet by jet; a third column weights the penalty's jets
+    jet_weights = rng.uniform(0.5, 1.5, 128)
+    per_jet = keras.losses.binary_crossentropy(label[:, None].astype("float32"), score).numpy()
+    weighted = float(DisCoLoss(10.0)(y_true, score, sample_weight=jet_weights))
+    assert weighted == pytest.approx(np.mean(jet_weights * (per_jet + 10 * dcorr)), rel=1e-4)
+    with_column = np.column_stack([y_true, jet_weights]).astype("float32")
+    dcorr_weighted = metrics.distance_correlation_squared(score[background, 0], mass[background], jet_weights[background])
+    assert float(DisCoLoss(10.0)(with_column, score)) == pytest.approx(cross_entropy + 10 * dcorr_weighted, rel=1e-4)
+    with pytest.raises(ValueError, match="label, mass"):
+        DisCoLoss(1.0)(np.ones((4, 1), "float32"), score[:4])
     inputs = keras.Input((1,))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
     model.compile("adam", loss=DisCoLoss(3.0))

@@ -59,11 +59,14 @@ def distance_correlation_squared(x, y, weights=None, epsilon=1e-12):
 class DisCoLoss(keras.losses.Loss):
     """Binary cross-entropy + ``strength`` * dCor^2(score, mass) on the background (arXiv:2001.05310).
 
-    ``y_true`` has two columns, (label, mass): the label (1 signal, 0 background) enters the
-    cross-entropy, the mass only the decorrelation term, computed over the background jets of the
-    batch (weights 1 - label). ``strength`` is the paper's lambda: 0 gives the plain classifier,
-    larger values trade rejection for a flatter background mass spectrum. Batches must be large
-    enough to hold a few dozen background jets (dCor^2 of a small batch is biased upwards).
+    ``y_true`` has two columns, (label, mass), or three, (label, mass, weight): the label (1
+    signal, 0 background) enters the cross-entropy, the mass only the decorrelation term, computed
+    over the background jets of the batch (dCor weights 1 - label, times the third column when
+    given, as the paper's per-event weights). The cross-entropy is returned per jet, so Keras'
+    ``sample_weight`` weights it jet by jet (and scales the batch's penalty by the mean weight).
+    ``strength`` is the paper's lambda: 0 gives the plain classifier, larger values trade
+    rejection for a flatter background mass spectrum. Batches must be large enough to hold a few
+    dozen background jets (dCor^2 of a small batch is biased upwards).
     """
 
     def __init__(self, strength=10.0, name="disco", **kwargs):
@@ -72,13 +75,16 @@ class DisCoLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
+        if len(y_true.shape) != 2 or y_true.shape[1] not in (2, 3, None):
+            raise ValueError(f"DisCoLoss needs y_true of shape (batch, 2) = (label, mass) or (batch, 3) = "
+                             f"(label, mass, weight); got {y_true.shape}")
         label, mass = y_true[:, 0], y_true[:, 1]
+        weights = 1.0 - label if y_true.shape[1] == 2 else (1.0 - label) * y_true[:, 2]
         score = ops.reshape(y_pred, (-1,))
-        cross_entropy = ops.mean(keras.losses.binary_crossentropy(ops.expand_dims(label, 1),
-                                                                  ops.expand_dims(score, 1)))
-        decorrelation = distance_correlation_squared(score, mass, weights=1.0 - label)
-        # a Loss returns one value per sample: spread the batch quantity evenly over it
-        return ops.zeros_like(score) + cross_entropy + self.strength * decorrelation
+        cross_entropy = keras.losses.binary_crossentropy(ops.expand_dims(label, 1), ops.expand_dims(score, 1))
+        decorrelation = distance_correlation_squared(score, mass, weights=weights)
+        # per jet: its cross-entropy plus the batch's penalty (the same for every jet of the batch)
+        return cross_entropy + self.strength * decorrelation
 
     def get_config(self):
         return {**super().get_config(), "strength": self.strength}
