@@ -36,6 +36,7 @@ TABLE: dict[str, dict] = {
             "jets": {"train": 6000, "val": 2000, "test": 4000},
             "showers": {"train": 2500, "val": 1000, "test": 1500},
             "hls4ml_jets": {"train": 4500, "val": 1500, "test": 3000},
+            "airshowers": {"train": 8000, "val": 2000, "test": 4000},
         },
         "defaults": {"epochs": 8, "batch_size": 128},
         "notebooks": {
@@ -49,6 +50,10 @@ TABLE: dict[str, dict] = {
                                        "time_budget_s": 180},
             "lectures/07_fpga": {"epochs": 20, "batch_size": 256, "qat_epochs": 40, "qat_batch_size": 1024,
                                  "widths": (6, 8, 16), "pruned_epochs": 12, "time_budget_s": 210},
+            # lecture 08 (issue 18): batched Levenberg-Marquardt fits, two hexagonal CNNs (grid only, grid + fit)
+            "lectures/08_astroparticle": {"epochs": 40, "batch_size": 128, "learning_rate": 2e-3, "patience": 8,
+                                          "conv_widths": (16, 32, 32), "dense_width": 64, "front_iterations": 15,
+                                          "ldf_iterations": 15, "time_budget_s": 180},
             "exercises/01_classification": {"epochs": 3},
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
             "exercises/03_generative": {"epochs": 6, "batch_size": 128},
@@ -67,6 +72,17 @@ TABLE: dict[str, dict] = {
             "lectures/05_uncertainties": {"epochs": 30, "batch_size": 256, "ensemble_members": 5, "mc_samples": 50,
                                           "tagger_sizes": (500, 1500, 6000), "bnn_epochs": 20, "time_budget_s": 180},
             "exercises/05_uncertainties": {"epochs": 30, "batch_size": 256},
+            # exercise 06 (issue 17): the reference's DisCo image tagger; the grader's budget in both profiles
+            "exercises/06_decorrelation": {"epochs": 20, "batch_size": 256, "learning_rate": 1e-3, "strength": 10.0,
+                                           "validation_goal": 10.0},
+            # lecture 06 (issue 17): rows owned by its author until it lands
+            # every tagger gets the same budget: epochs x (6000 jets / batch_size) = 240 steps; DisCo needs
+            # ~250 QCD jets per batch for its dCor^2; the adversary's pretraining epochs are part of the 20
+            "lectures/06_decorrelation": {"epochs": 20, "batch_size": 500, "learning_rate": 3e-3, "seeds": (0, 1, 2),
+                                          "planing_exponents": (0.5, 1.0), "ddt_fractions": (0.5, 1.0),
+                                          "adversary_strengths": (3.0, 10.0, 30.0), "adversary_warmup_epochs": 5,
+                                          "adversary_steps": 5, "disco_strengths": (5.0, 20.0, 30.0, 50.0, 100.0),
+                                          "target_inverse_jsd": 10.0, "floor_draws": 200, "time_budget_s": 180},
         },
     },
     "full": {
@@ -74,6 +90,7 @@ TABLE: dict[str, dict] = {
             "jets": {"train": 100_000, "val": 20_000, "test": 40_000},
             "showers": {"train": 50_000, "val": 10_000, "test": 20_000},
             "hls4ml_jets": {"train": 60_000, "val": 15_000, "test": 30_000},
+            "airshowers": {"train": 100_000, "val": 20_000, "test": 40_000},
         },
         "defaults": {"epochs": 40, "batch_size": 256},
         "notebooks": {
@@ -87,6 +104,9 @@ TABLE: dict[str, dict] = {
             "lectures/07_fpga": {"epochs": 60, "batch_size": 256, "qat_epochs": 200, "qat_batch_size": 1024,
                                  "widths": (4, 5, 6, 7, 8, 10, 12, 14, 16), "pruned_epochs": 30,
                                  "time_budget_s": None},
+            "lectures/08_astroparticle": {"epochs": 100, "batch_size": 256, "learning_rate": 1e-3, "patience": 10,
+                                          "conv_widths": (32, 64, 64, 64), "dense_width": 128, "front_iterations": 25,
+                                          "ldf_iterations": 25, "time_budget_s": None},
             # the graders run every student's notebook: the same small budgets in both profiles
             "exercises/01_classification": {"epochs": 3},
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
@@ -105,6 +125,17 @@ TABLE: dict[str, dict] = {
                                           "tagger_sizes": (2000, 20_000, 100_000), "bnn_epochs": 20,
                                           "time_budget_s": None},
             "exercises/05_uncertainties": {"epochs": 30, "batch_size": 256},
+            # exercise 06 (issue 17): the reference's DisCo image tagger; the grader's budget in both profiles
+            "exercises/06_decorrelation": {"epochs": 20, "batch_size": 256, "learning_rate": 1e-3, "strength": 10.0,
+                                           "validation_goal": 10.0},
+            # lecture 06 (issue 17)
+            "lectures/06_decorrelation": {"epochs": 40, "batch_size": 1000, "learning_rate": 1e-3,
+                                          "seeds": (0, 1, 2, 3, 4), "planing_exponents": (0.25, 0.5, 0.75, 1.0),
+                                          "ddt_fractions": (0.25, 0.5, 0.75, 1.0),
+                                          "adversary_strengths": (1.0, 3.0, 10.0, 30.0, 100.0),
+                                          "adversary_warmup_epochs": 10, "adversary_steps": 5,
+                                          "disco_strengths": (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0),
+                                          "target_inverse_jsd": 10.0, "floor_draws": 500, "time_budget_s": None},
         },
     },
 }

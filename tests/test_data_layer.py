@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from hepcourse import config
-from hepcourse.data import REGISTRY, cache, dataset, hls4ml_jets, jets, registry, showers
+from hepcourse.data import REGISTRY, airshowers, cache, dataset, hls4ml_jets, jets, registry, showers
 from hepcourse.data.sharded import Shard, ShardedDataset, check_count
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-MODULES = {"jets": jets, "showers": showers, "hls4ml_jets": hls4ml_jets}
+MODULES = {"jets": jets, "showers": showers, "hls4ml_jets": hls4ml_jets, "airshowers": airshowers}
 
 
 # ---- the base ------------------------------------------------------------------------------------
@@ -33,7 +33,8 @@ def test_every_generated_dataset_is_one_sharded_dataset():
 
 # The settings that name each cache folder: a change here invalidates every student's cache, so it
 # must be deliberate (update the hash and say so in the change). Versions are those of the lock file.
-PINNED_HASHES = {"jets": "ecca82e6d9c5", "showers": "91d7ceff24b4", "hls4ml_jets": "a24a8115a005"}
+PINNED_HASHES = {"jets": "ecca82e6d9c5", "showers": "91d7ceff24b4", "hls4ml_jets": "a24a8115a005",
+                 "airshowers": "4b43787312cd"}
 
 
 @pytest.mark.parametrize("name", sorted(PINNED_HASHES))
@@ -69,7 +70,7 @@ def test_load_refuses_a_count_that_is_not_a_positive_int(name, bad):
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_load_refuses_bad_seed_and_split_naming_the_choices(name):
-    n = {"jets": 10, "showers": 10, "hls4ml_jets": 10}[name]
+    n = {"jets": 10, "showers": 10, "hls4ml_jets": 10, "airshowers": 8}[name]
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         MODULES[name].load(n, seed=True)
     with pytest.raises(ValueError, match=r"unknown split 'training'; choose one of \('train', 'val', 'test'\)"):

@@ -12,6 +12,7 @@ REGISTRY = {
     "jets": "hepcourse.data.jets",
     "hls4ml_jets": "hepcourse.data.hls4ml_jets",
     "showers": "hepcourse.data.showers",
+    "airshowers": "hepcourse.data.airshowers",
 }
 
 
