@@ -144,6 +144,14 @@ EXERCISES = {
         Threshold("test_autoencoder_auc_target", "AUC, test jets (2 points)", "metrics.auc(y_test, test_score)",
                   ">=", 0.87, "check_classifier_auc(y_test, test_score, 0.87,"),
     )),
+    "06_decorrelation": Exercise("06_decorrelation", (
+        Threshold("test_udcor_bias", "|mean dCor^2_u|, 1000 independent batches of 10 (deterministic)",
+                  "abs(u_mean)", "<=", 0.03, "abs(u_mean) < 0.03"),
+        Threshold("test_tagger_decorrelated", "1/JSD50, test jets (2 points)", 'test_result["inverse_JSD50"]',
+                  ">=", 6.0, 'test_result["inverse_JSD50"] >= 6'),
+        Threshold("test_tagger_tradeoff", "R50, test jets (2 points, with 1/JSD50 >= 6)", 'test_result["R50"]',
+                  ">=", 6.0, 'test_result["R50"] >= 6'),
+    )),
     "07_fpga": Exercise("07_fpga", (
         Threshold("test_choice_accuracy", "worst AUC ratio emulated/float, validation jets",
                   "val_result.worst_auc_ratio", ">=", 0.985, "val_result.worst_auc_ratio >= 0.985"),
