@@ -2,7 +2,8 @@
 
 Data (students and instructors):
     hepcourse data list                   datasets and the state of their cache
-    hepcourse data prepare [--shard i/N]  generate what the profile needs (parallel, progress bar)
+    hepcourse data prepare [--shard i/N] [--dask local|tcp://host:port]
+                                          generate what the profile needs (parallel, progress bar)
     hepcourse data merge DIR [DIR ...]    take valid shards that batch jobs wrote elsewhere
     hepcourse data verify                 re-check every cached file of the profile (checksums)
     hepcourse data info jets              the dataset card (data/jets.md)
@@ -66,8 +67,26 @@ def cmd_prepare(args) -> int:
     by_dataset: dict = {}
     for generated, task in todo:
         by_dataset.setdefault(generated, []).append(task)
-    for generated, its_tasks in by_dataset.items():
-        run_parallel(generated.ensure_shard, its_tasks, workers=args.workers, desc=f"{generated.name} shards")
+    if not args.dask:
+        for generated, its_tasks in by_dataset.items():
+            run_parallel(generated.ensure_shard, its_tasks, workers=args.workers, desc=f"{generated.name} shards")
+        return 0
+    if not todo:
+        return 0
+    from .data.dask_engine import connect, run_on_dask
+
+    with connect(args.dask, args.workers) as client:
+        print(f"dask: {client}")
+        for generated, its_tasks in by_dataset.items():
+            run_on_dask(generated.ensure_shard, its_tasks, client, desc=f"{generated.name} shards")
+        if args.dask == "local":
+            client.cluster.close()
+    elsewhere = [d.task_label(t) for d, t in todo if d.task_status(t) != "ok"]
+    if elsewhere:  # the workers wrote into their own HEPCOURSE_DATA
+        print(f"{len(elsewhere)} shards were written on the workers' disks, not into {config.data_dir()} "
+              f"(e.g. {elsewhere[0]}): give the workers a shared HEPCOURSE_DATA, or copy their cache folders "
+              f"here and run `hepcourse data merge FOLDER ...`")
+        return 1
     return 0
 
 
@@ -135,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "prepare":
             p.add_argument("--workers", type=int, default=None, help="worker processes (default: all CPUs)")
             p.add_argument("--shard", default=None, help="only shard i of N, e.g. 0/4 (for batch systems)")
+            p.add_argument("--dask", default=None, metavar="SCHEDULER",
+                           help="generate on Dask: 'local' (a LocalCluster of --workers processes) or a scheduler "
+                                "address such as tcp://host:8786")
         p.set_defaults(func=func)
     p = data_sub.add_parser("merge", help="copy valid shards from other cache folders (batch jobs) into the cache")
     p.add_argument("sources", nargs="+", help="cache folders that `prepare --shard i/N` wrote (their HEPCOURSE_DATA)")
