@@ -184,3 +184,23 @@ def test_edgeconv_keras_round_trip(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "edgeconv.keras")
     assert isinstance(loaded.get_layer("edgeconv_0"), EdgeConv)
     np.testing.assert_array_equal(predict(loaded, jets), predict(model, jets))
+
+
+def test_edgeconv_classifier_rebuilds_its_graph_in_feature_space():
+    """ParticleNet's dynamic graph: the first block searches neighbours in (d_eta, d_phi), the
+    second in the first block's output; with dynamic=False both use (d_eta, d_phi)."""
+    for dynamic in (True, False):
+        model = edgeconv_classifier(N_PARTICLES, N_FEATURES, k=3, channels=((6,), (5,)), dense=4, dynamic=dynamic)
+        first, second = model.get_layer("edgeconv_0"), model.get_layer("edgeconv_1")
+        points_of_second = second._inbound_nodes[0].input_tensors[0]
+        if dynamic:
+            assert points_of_second is first.output
+        else:
+            assert points_of_second is first._inbound_nodes[0].input_tensors[0]
+    # the two graphs give different taggers from the same weights
+    keras.utils.set_random_seed(5)
+    dynamic_model = edgeconv_classifier(N_PARTICLES, N_FEATURES, k=3, channels=((6,), (5,)), dense=4)
+    static_model = edgeconv_classifier(N_PARTICLES, N_FEATURES, k=3, channels=((6,), (5,)), dense=4, dynamic=False)
+    static_model.set_weights(dynamic_model.get_weights())
+    jets = padded_jets(8, seed=6)
+    assert np.abs(predict(dynamic_model, jets) - predict(static_model, jets)).max() > 1e-4

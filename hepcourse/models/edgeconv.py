@@ -1,10 +1,13 @@
 """EdgeConv layer and a ParticleNet-lite tagger (ParticleNet: Qu and Gouskos, arXiv:1902.08570;
-EdgeConv: Wang et al., arXiv:1801.07829).
+EdgeConv / dynamic graph CNN: Wang et al., arXiv:1801.07829).
 
-A jet is a point cloud: each particle looks at its k nearest neighbours in (eta, phi), builds
-edge features (x_i, x_j - x_i), passes them through a shared MLP and averages over the
-neighbours. Written with ``keras.ops`` only, so it runs on any Keras 3 backend and saves in
-the ``.keras`` format.
+A jet is a point cloud: each particle looks at its k nearest neighbours, builds edge features
+(x_i, x_j - x_i), passes them through a shared MLP and averages over the neighbours. As in
+ParticleNet, the graph is dynamic: the first block finds neighbours in (eta, phi), every later
+block in the feature space that the previous block learnt, so that particles that the network
+finds alike become neighbours wherever they are in the jet. "Lite": two small blocks, no batch
+normalisation or shortcut connections. Written with ``keras.ops`` only, so it runs on any
+Keras 3 backend and saves in the ``.keras`` format.
 """
 
 from __future__ import annotations
@@ -92,14 +95,16 @@ class EdgeConv(keras.layers.Layer):
         return {**super().get_config(), "k": self.k, "channels": list(self.channels), "activation": self.activation}
 
 
-def edgeconv_classifier(n_particles, n_features, k=8, channels=((32, 32), (64, 64)), dense=64, learning_rate=1e-3):
+def edgeconv_classifier(n_particles, n_features, k=8, channels=((32, 32), (64, 64)), dense=64, learning_rate=1e-3,
+                        dynamic=True):
     """Return a compiled (Adam, binary cross-entropy, AUC) ParticleNet-lite with sigmoid output (n, 1).
 
     Input: (n, n_particles, n_features), zero-padded; the first two features must be the
-    coordinates (delta-eta, delta-phi) used for the neighbour search. All-zero rows are padding;
-    ``n_particles=None`` accepts any padding length (then it must exceed k).
-    One EdgeConv block per entry of ``channels`` (neighbours always found in eta/phi), then
-    masked global average pooling and a Dense head.
+    coordinates (delta-eta, delta-phi) used for the first neighbour search. All-zero rows are
+    padding; ``n_particles=None`` accepts any padding length (then it must exceed k).
+    One EdgeConv block per entry of ``channels``, then masked global average pooling and a Dense
+    head. ``dynamic``: every block after the first finds its neighbours in the previous block's
+    output features (ParticleNet's dynamic graph); ``False`` keeps the (eta, phi) graph throughout.
     """
     if n_features < 2:
         raise ValueError(f"n_features must be >= 2 (delta-eta, delta-phi first), got {n_features}")
@@ -109,6 +114,8 @@ def edgeconv_classifier(n_particles, n_features, k=8, channels=((32, 32), (64, 6
     x = inputs
     for block, block_channels in enumerate(channels):
         x = EdgeConv(k, block_channels, name=f"edgeconv_{block}")([points, x, mask])
+        if dynamic:
+            points = x  # the next block's neighbours: nearest in the features just learnt
     x = MaskedPooling("mean", name="average_over_particles")([x, mask])
     x = keras.layers.Dense(dense, activation="relu")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="score")(x)
