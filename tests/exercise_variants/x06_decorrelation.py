@@ -7,8 +7,7 @@ wider convolutional tagger trained with a stronger penalty and another validatio
 the U-centring written with keras.ops in float64, with the reference's tagger trained on
 planing-reweighted jets on top of the penalty. Each plausible mistake loses exactly its own
 task's points: the lecture's double-centred (biased) estimate, the distance covariance without
-any centring, the U-centring divided by n - 1 instead of n - 2, or the dcor package's function
-called instead of one's own (Task 1); a tagger trained
+any centring, or the U-centring divided by n - 1 instead of n - 2 (Task 1); a tagger trained
 with the cross-entropy alone, which sculpts the mass (Task 2, 4 points), or with so strong a
 penalty that it stops rejecting background (Task 2, the 2 trade-off points).
 """
@@ -151,17 +150,6 @@ WRONG = {
                  "                   + a.sum() / ((n - 1) * (n - 1)))"),
         "U-centring with the row sums divided by n - 1 (as for a mean without the diagonal): the bias "
         "comes back (mean +0.06 for independent batches of 10) and the values are off",
-        loses=_TASK_1),
-    "dcor's function": Variant(
-        answered("u_distance_correlation", """
-import dcor
-
-
-def u_distance_correlation_squared(x, y):
-    return float(dcor.u_distance_correlation_sqr(np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
-"""),
-        "the dcor package's u_distance_correlation_sqr called instead of the student's own code: the right values, "
-        "but the hidden tests switch dcor's functions off while the answer runs",
         loses=_TASK_1),
     "cross-entropy only": Variant(
         replaced("train_tagger", "loss=DisCoLoss(S.strength)", "loss=DisCoLoss(0.0)"),
