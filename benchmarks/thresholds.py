@@ -160,6 +160,18 @@ EXERCISES = {
         Threshold("test_choice_resources", "estimated LUT + 55 DSP", "estimate.lut_equivalent", "<=", 65_000,
                   "estimate.lut_equivalent <= 65000"),
     )),
+    "08_astroparticle": Exercise("08_astroparticle", (
+        Threshold("test_plane_fit", "median angle to the graders' plane fit, test (deterministic)", "agreement_deg",
+                  "<=", 0.01, "agreement_deg < 0.01"),
+        Threshold("test_plane_fit_resolution", "68 % space angle to the true direction, test (deterministic)",
+                  "angle68_test", "<=", 3.2, "angle68_test <= 3.2"),
+        Threshold("test_energy_partial", "sigma(ln E) %, validation events (visible test)", "resolution_val", "<=",
+                  20.0, "resolution_val <= 20"),
+        Threshold("test_energy_partial", "sigma(ln E) %, test events (2 points)", "resolution_test", "<=", 20.0,
+                  "resolution_test <= 20"),
+        Threshold("test_energy_target", "sigma(ln E) %, test events (2 more points)", "resolution_test", "<=", 14.0,
+                  "resolution_test <= 14"),
+    )),
 }
 
 

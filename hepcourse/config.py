@@ -58,6 +58,9 @@ TABLE: dict[str, dict] = {
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
             "exercises/03_generative": {"epochs": 6, "batch_size": 128},
             "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+            # exercise 08 (issue 18): the grader's budget, the same in both profiles
+            "exercises/08_astroparticle": {"n_train": 8000, "n_val": 2000, "n_test": 4000, "epochs": 20,
+                                           "batch_size": 128, "learning_rate": 2e-3, "patience": 6},
             # lecture 04 (issue 15): rows owned by its author until it lands
             # every autoencoder (PCA scan aside) gets the same budget: ae_epochs x 3000 QCD jets
             "lectures/04_anomaly_detection": {"epochs": 12, "cnn_epochs": 4, "batch_size": 128,
@@ -112,6 +115,9 @@ TABLE: dict[str, dict] = {
             "exercises/02_regression": {"epochs": 30, "batch_size": 256},
             "exercises/03_generative": {"epochs": 6, "batch_size": 128},
             "exercises/07_fpga": {"epochs": 20, "batch_size": 256},
+            # exercise 08 (issue 18): the grader's budget, the same in both profiles
+            "exercises/08_astroparticle": {"n_train": 8000, "n_val": 2000, "n_test": 4000, "epochs": 20,
+                                           "batch_size": 128, "learning_rate": 2e-3, "patience": 6},
             # lecture 04 (issue 15)
             "lectures/04_anomaly_detection": {"epochs": 40, "cnn_epochs": 15, "batch_size": 256,
                                               "pca_components": (1, 2, 5, 10, 20, 40, 80, 160),
