@@ -2,6 +2,7 @@
 #
 #   make lab    set up .venv, prepare the data, open JupyterLab on the lectures
 #   make test   set up .venv, prepare the data, run every test and execute every lecture
+#   make site   the course website (executed lectures, cards, exercises) in build/site/html
 #
 # Both work from a fresh clone with nothing installed but Python 3.11 (or 3.12) and make.
 # Settings (environment or make variables):
@@ -40,7 +41,7 @@ ASSIGNMENT ?=
 
 LAB_CMD = $(VENV)/bin/jupyter lab --notebook-dir=$(ROOT) --LabApp.default_url=/lab/tree/lectures $(LAB_ARGS)
 
-.PHONY: help env data lab test test-fast release benchmark clean-env
+.PHONY: help env data lab test test-fast site site-test release benchmark clean-env
 
 help: ## list the targets
 	@echo "usage: make <target>   (HEPCOURSE_PROFILE=$(HEPCOURSE_PROFILE))"
@@ -138,13 +139,27 @@ lab: data ## open JupyterLab on the lectures (CI=true or NO_LAB=1: prepare only)
 system: ## install the Debian packages the tests need (root + apt only)
 	@bash "$(ROOT)/tools/install_system_packages.sh"
 
-# Two pytest workers (pytest-xdist), one file at a time each (--dist loadfile keeps a notebook's
-# cells, and a module's shared fixtures, on one worker). TEST_WORKERS=0 runs in one process.
+# Two pytest workers (pytest-xdist). --dist loadgroup with the groups of conftest.py: a notebook's
+# cells, and a module's tests (its shared fixtures), stay on one worker; the autograding round
+# trip of each exercise is a group of its own. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadgroup)
 
-test: data system ## run every test tier and execute every lecture notebook (nbval); what CI runs
-	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+# The lectures' outputs are kept in build/executed (conftest.py), and the course website is then
+# built from them and checked in the browser (site-test); with PYTEST_ARGS the site is left out.
+EXECUTED := $(ROOT)/build/executed
+SITE := $(ROOT)/build/site
+
+test: data system ## run every test tier, execute every lecture notebook (nbval), build and check the site; what CI runs
+	cd "$(ROOT)" && MPLBACKEND=Agg HEPCOURSE_EXECUTED_NOTEBOOKS="$(EXECUTED)" $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	@if [ -z "$(PYTEST_ARGS)" ]; then $(MAKE) --no-print-directory site-test SITE_ARGS=--require-executed; fi
+
+SITE_ARGS ?=
+site: data ## build the course website into build/site/html (lectures executed once, unless make test left them)
+	cd "$(ROOT)" && $(PY) -m hepcourse site --out "$(SITE)" --executed "$(EXECUTED)" $(SITE_ARGS)
+
+site-test: site ## build the site and check it: served on loopback, opened in headless Chromium, links checked
+	cd "$(ROOT)" && HEPCOURSE_SITE_HTML="$(SITE)/html" $(PY) -m pytest -p no:xdist -q tests/test_site.py -m browser
 
 test-fast: env ## the unit tier only: no data generation, no notebooks, no grading (under a minute)
 	cd "$(ROOT)" && MPLBACKEND=Agg $(PY) -m pytest -m unit $(XDIST) $(PYTEST_ARGS)

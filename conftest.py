@@ -30,13 +30,14 @@ def _is_notebook_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
     untiered = []
     last_cells = {}
     for item in items:
         if _is_notebook_cell(item):
             item.add_marker(pytest.mark.notebook)
-            last_cells[Path(str(item.fspath))] = item.nodeid
+            last_cells[Path(str(item.fspath))] = item
             continue
         tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
         if len(tiers) != 1:
@@ -45,8 +46,24 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(
             "every test needs exactly one tier marker of " + ", ".join(TIERS)
             + " (pytestmark = pytest.mark.unit, ...):\n  " + "\n  ".join(untiered[:20]))
-    config._notebook_last_cells = set(last_cells.values())
+    for item in last_cells.values():
+        item._hepcourse_last_cell = True
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
     config._notebook_seconds = {}
+
+
+def _worker_group(item) -> str:
+    """What must run on one pytest-xdist worker: a notebook's cells (one kernel), a test module
+    (its module-scoped fixtures), except that the autograding round trip of each exercise is its
+    own group - together they are the longest file of the suite, and on one worker they were the
+    critical path of `make test` while the other worker idled."""
+    path = Path(str(item.fspath)).name
+    callspec = getattr(item, "callspec", None)
+    if path == "test_grading_roundtrip.py" and callspec is not None and "course" in callspec.params:
+        return f"{path}::{callspec.params['course']}"
+    return path
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -58,7 +75,9 @@ def pytest_runtest_makereport(item, call):
     path = Path(str(item.fspath))
     seconds = item.config._notebook_seconds
     seconds[path] = seconds.get(path, 0.0) + call.duration
-    if call.when != "call" or item.nodeid not in item.config._notebook_last_cells or report.failed:
+    if call.when == "call":
+        _keep_outputs(item, report)
+    if call.when != "call" or not getattr(item, "_hepcourse_last_cell", False) or report.failed:
         return
     from hepcourse.config import notebook_time_budget, profile
 
@@ -68,6 +87,49 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = (f"{path.name} took {seconds[path]:.0f} s in the {profile().name} profile, over its budget of "
                            f"{budget:.0f} s (time_budget_s in hepcourse.config.TABLE): make it faster or justify a new budget")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """A notebook's kernel starts in its first cell's setup. When its outputs are kept for the
+    website, it draws figures with the inline backend (PNG outputs, as in JupyterLab) instead of
+    the tests' Agg, which shows nothing."""
+    keep = _is_notebook_cell(item) and os.environ.get("HEPCOURSE_EXECUTED_NOTEBOOKS")
+    before = os.environ.get("MPLBACKEND")
+    if keep:
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if keep:
+            os.environ["MPLBACKEND"] = before if before is not None else "Agg"
+
+
+def _keep_outputs(item, report) -> None:
+    """With HEPCOURSE_EXECUTED_NOTEBOOKS=DIR, write each notebook whose cells all ran without an
+    error, with their outputs, to DIR (stamped with its source's hash and the profile): the course
+    website (hepcourse.instructor.site, `make site`) shows these instead of executing again."""
+    target = os.environ.get("HEPCOURSE_EXECUTED_NOTEBOOKS")
+    if not target:
+        return
+    notebook = item.parent
+    if report.failed or report.skipped:
+        notebook._hepcourse_cell_failed = True
+    item.cell.outputs = list(item.test_outputs or [])
+    counts = [o.get("execution_count") for o in item.cell.outputs if o.get("execution_count")]
+    item.cell.execution_count = counts[0] if counts else item.cell_num + 1
+    if not getattr(item, "_hepcourse_last_cell", False) or getattr(notebook, "_hepcourse_cell_failed", False):
+        return
+    import nbformat
+
+    from hepcourse.config import profile
+    from hepcourse.instructor.site import EXECUTED_KEY, source_hash
+
+    path = Path(str(item.fspath))
+    nb = notebook.nb
+    nb.metadata[EXECUTED_KEY] = {"source_sha256": source_hash(path), "profile": profile().name}
+    Path(target).mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, Path(target) / path.name)
 
 
 def pytest_runtest_logreport(report):

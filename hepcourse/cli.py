@@ -17,6 +17,9 @@ A week of teaching (in the course folder, or with --course DIR):
     hepcourse feedback 01                 HTML feedback per student -> feedback/
     hepcourse grades --csv grades.csv     the grades table for the LMS
 
+The course website (maintainers; `make site`):
+    hepcourse site --executed build/executed  lectures with outputs, cards, exercises -> build/site/html
+
 Students, before submitting:
     hepcourse validate exercises/01_classification/01_classification.ipynb
 

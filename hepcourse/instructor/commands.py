@@ -155,11 +155,36 @@ def cmd_check_source(args) -> int:
     return 0
 
 
+def cmd_site(args) -> int:
+    from .site import build
+
+    root = Path(args.root).resolve()
+    if not (root / "lectures").is_dir() or not (root / "site" / "conf.py").is_file():
+        raise ValueError(f"{root} is not the course repository (no lectures/ or site/conf.py): pass --root")
+    executed = Path(args.executed) if args.executed else None
+    html = build(root, Path(args.out), executed, require_executed=args.require_executed)
+    print(f"site built: {html / 'index.html'}")
+    return 0
+
+
 def add_commands(sub) -> None:
-    """Add release/collect/grade/feedback/grades/check-source/validate to the CLI's subparsers."""
+    """Add site/release/collect/grade/feedback/grades/check-source/validate to the CLI's subparsers."""
     def course_arg(p):
         p.add_argument("--course", default=None, help="course folder (default: this folder or a parent "
                                                        "with nbgrader_config.py)")
+
+    p = sub.add_parser("site", help="build the course website (executed lectures, cards, exercises) with Sphinx",
+                       description="Assemble the lectures with their outputs, the syllabus, the dataset cards, the "
+                                   "instructor guide and the student exercises, and build the HTML site with "
+                                   "sphinx-build -W (any warning or cell error fails). A lecture is taken from "
+                                   "--executed when that copy was made from its current source (make test leaves "
+                                   "them in build/executed), else executed once during the build.")
+    p.add_argument("--root", default=str(Path(__file__).resolve().parents[2]), help="the course repository")
+    p.add_argument("--out", default="build/site", help="output folder (the site is OUT/html)")
+    p.add_argument("--executed", default=None, help="folder of executed lecture notebooks to reuse")
+    p.add_argument("--require-executed", action="store_true",
+                   help="fail instead of executing a lecture that has no current executed copy")
+    p.set_defaults(func=cmd_site)
 
     p = sub.add_parser("release", help="generate the student version of an assignment and hand it out",
                        description="Run nbgrader generate_assignment, refuse the result if any solution or hidden "
