@@ -4,6 +4,9 @@ Each check tests a *physical property* of the student's result (a centred image 
 pT-weighted centroid at the origin, a rotated one has its principal axis vertical, ...) and
 fails with a message that says what is physically wrong and by how much. They never compute
 the reference answer, so calling them reveals nothing the exercise asks the student to write.
+``check_centred``, ``check_rotated``, ``check_flipped`` and ``check_images`` describe the
+course's own jet-image recipe (centroid and principal axis, hepcourse.physics.jets.images;
+tests/test_images.py); exercise 01 asks for another recipe and has its own tests.
 """
 
 from __future__ import annotations
