@@ -1,4 +1,4 @@
-"""Cache faults, once for every generated dataset (jets, showers, hls4ml_jets), with a fake generator.
+"""Cache faults, once for every generated dataset (jets, showers, hls4ml_jets, airshowers), with a fake generator.
 
 Each dataset module's ``generate_shard`` (what ``ensure_shard`` and ``load`` call to produce a
 shard's arrays) is replaced by a fast deterministic numpy function returning arrays with the
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.unit
 FORK = multiprocessing.get_context("fork")
 
 
-# ---- the three datasets, each with tiny settings and a fake generator ---------------------------
+# ---- the four datasets, each with tiny settings and a fake generator ---------------------------
 
 @dataclass(frozen=True)
 class Case:
@@ -71,6 +71,13 @@ CASES = [
          lambda m, s, split: m.load(5 * s.shard_size, split=split, settings=s, workers=1),
          _jets_other,
          ("Hls4mlEventSource",)),
+    Case("airshowers", "p",
+         lambda m: m.AirShowerDatasetSettings(shard_size=3),
+         # mixed primaries: one shard of each of p, He, N, Fe; load returns a dict, compared as a tuple
+         lambda m, s, split: tuple(m.load(4 * s.shard_size, split=split, settings=s, workers=1).values()),
+         lambda m, s: [dataclasses.replace(s, shard_size=s.shard_size + 1),
+                       dataclasses.replace(s, simulation=dataclasses.replace(s.simulation, spacing_m=1400.0))],
+         ("simulate",)),
 ]
 
 
@@ -87,6 +94,12 @@ def fake_arrays(module, first, split, seed, shard, settings) -> dict[str, np.nda
         return {"features": rng.normal(size=(k, len(module.FEATURE_NAMES))).astype(np.float32),
                 "jet": rng.normal(size=(k, 4)).astype(np.float32),
                 "n_generated": np.array(2 * k, dtype=np.int64)}
+    if module.NAME == "airshowers":
+        side = settings.simulation.n_side
+        grid = {key: rng.exponential(10.0, size=(k, side, side)).astype(np.float32) for key in ("signal", "time")}
+        scalars = {key: rng.uniform(0.1, 1.0, k).astype(np.float32)
+                   for key in ("energy", "zenith", "azimuth", "xmax", "mass")}
+        return {**grid, **scalars, "core": rng.normal(size=(k, 2)).astype(np.float32)}
     g = settings.geometry
     lo, hi = settings.energy_range
     return {"showers": rng.exponential(1e-3, size=(k, g.n_layers, g.n_cells, g.n_cells)).astype(np.float32),
