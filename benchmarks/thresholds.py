@@ -81,9 +81,12 @@ EXERCISES = {
                   "check_classifier_auc(y_test, test_score, 0.95,"),
     ), setup="from sklearn.metrics import roc_auc_score"),
     "02_regression": Exercise("02_regression", (
-        Threshold("test_resolution_fit", "worst |errors / weighted least-squares errors - 1|, toy points",
-                  "float(np.max(np.abs(np.ravel(toy_errors) / np.array([getattr(metrics.fit_resolution("
-                  "toy_E, toy_sigma, toy_err), t + '_err') for t in 'abc']) - 1)))", "<=", 0.1, "errors_rtol=0.1"),
+        Threshold("test_unbinned_toy", "worst |pull| of the unbinned toy fit (toy seeded by SEED)",
+                  "float(np.max(np.abs(toy_pulls)))", "<=", 4.0, "np.max(np.abs(toy_pulls)) < 4"),
+        Threshold("test_unbinned_toy", "worst |ln(errors / expected errors)|, toy fit", "toy_error_ratio", "<=",
+                  0.2624, "toy_error_ratio < np.log(1.3)"),
+        Threshold("test_unbinned_real", "worst |unbinned - binned| / combined error, real showers", "real_tension",
+                  "<=", 3.0, "real_tension < 3"),
         Threshold("test_calibration", "median response of the calibrated sum", "abs(response - 1)", "<=", 0.03,
                   "0.97 < response < 1.03"),
         Threshold("test_regressor_partial", "mean sigma/E, validation / calibrated sum (visible test)",

@@ -1,13 +1,15 @@
 """Exercise 02: submissions graded by the round trip (tests/test_grading_roundtrip.py).
 
-Correct answers written differently keep all 8 points: the fit done with
-scipy.optimize.least_squares (errors from its Jacobian) in a function that warns and writes to
-stderr, a hand-written minimisation of chi2 with errors from its Hessian, and a regressor of
+Correct answers written differently keep all 8 points: the likelihood written with
+scipy.stats.norm.logpdf (constant kept) and fitted in log-terms with L-BFGS-B, the errors from a
+Hessian of finite differences of the gradient and propagated back (err_a = a err_log a), in
+functions that warn and write to stderr; a fit of the squared terms with Nelder-Mead and a Hessian
+by central differences (err_a = err_a2 / 2a); k as a ratio of dot products; and a regressor of
 another architecture and loss. Each plausible mistake loses exactly its own task's points:
-the terms added linearly (Task 1a), the variances returned as errors or the errors rescaled by
-curve_fit's default absolute_sigma=False (Task 1b: the toy points lie on the curve, so those
-errors are 0), k fitted by absolute instead of relative least squares (Task 2) and a network
-trained to predict log E (Task 3b).
+a "likelihood" without its ln sigma term (a chi^2 that a wider Gaussian always lowers: Task 1,
+all 3 points), errors from BFGS's hess_inv or from 2 H^-1 (the chi^2 convention: Task 1b),
+k fitted by absolute instead of relative least squares (Task 2), the course's regressor called
+instead of written (Task 3a) and a network trained to predict log E (Task 3b).
 
 The regressor variant was measured like the reference (benchmarks/thresholds.py's execute, seeds
 0-4, 2 threads): mean sigma/E on the test showers 0.81-0.82 of the calibrated sum's (limit 0.90;
@@ -19,61 +21,64 @@ from exercise_variants import Variant, answered, combined, replaced
 
 TOTAL = 8
 
-_QUADRATURE = "return np.sqrt((a / np.sqrt(E)) ** 2 + b**2 + (c / E) ** 2)"
-_FIT_ERRORS = "return terms, np.sqrt(np.diag(cov))"
-_ABSOLUTE_SIGMA = "sigma=err,\n                           absolute_sigma=True, bounds=(0.0, np.inf))"
+_NLL_STATS_WARNS = '''
+from scipy.stats import norm
 
-_MODEL_HYPOT = '''
-def resolution_model(E, a, b, c):
-    """Relative resolution sigma/E at energies E (GeV): the three terms in quadrature."""
-    E = np.asarray(E, dtype=float)
-    return np.hypot(np.hypot(a / np.sqrt(E), b), c / E)
+
+def response_nll(params, E, response):
+    """-ln L with scipy.stats (the constant n/2 ln 2 pi kept: only differences are graded)."""
+    mu, a, b, c = params
+    return -float(np.sum(norm.logpdf(response, loc=mu, scale=mu * metrics.resolution_model(E, a, b, c))))
 '''
 
-_FIT_LEAST_SQUARES_WARNS = '''
+_FIT_LOG_TERMS_WARNS = '''
 import sys
 import warnings
 
-from scipy.optimize import least_squares
+from scipy.optimize import approx_fprime
 
 
-def fit_resolution(E, sigma_over_E, err, model):
-    """Fit sigma/E = model(E, a, b, c); return (terms, errors) from the Jacobian of the pulls."""
-    E, y, err = (np.asarray(v, dtype=float) for v in (E, sigma_over_E, err))
-    result = least_squares(lambda p: (y - model(E, *p)) / err, x0=(0.1, 0.01, 0.1), bounds=(0.0, np.inf),
-                           x_scale="jac", xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=10_000)
-    jac = result.jac
-    cov = np.linalg.pinv(jac.T @ jac)  # the pulls are weighted: (J^T J)^-1 is the covariance
-    warnings.warn(f"least_squares: {result.message}")  # a warning must not cost points
-    print(f"chi2 = {2 * result.cost:.3g} for {E.size} points", file=sys.stderr)
+def fit_unbinned(E, response):
+    """Fit (mu, ln a, ln b, ln c) with L-BFGS-B; Hessian from finite differences of the gradient; errors propagated."""
+    E, response = np.asarray(E, dtype=float), np.asarray(response, dtype=float)
+    nll = lambda q: response_nll((q[0], *np.exp(q[1:])), E, response)  # noqa: E731
+    result = minimize(nll, (1.0, np.log(0.1), np.log(0.01), np.log(0.1)), method="L-BFGS-B",
+                      options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000})
+    result = minimize(nll, result.x, method="Nelder-Mead",
+                      options={"xatol": 1e-10, "fatol": 1e-11, "maxiter": 20_000, "maxfev": 20_000})
+    q = result.x
+    gradient = lambda x: approx_fprime(x, nll, 1e-6)
+    hessian = np.array([(gradient(q + d) - gradient(q - d)) / (2 * d.max()) for d in np.eye(4) * 1e-4])
+    hessian = 0.5 * (hessian + hessian.T)
+    log_errors = np.sqrt(np.diag(np.linalg.inv(hessian)))
+    terms = np.exp(q[1:])
+    print(f"L-BFGS-B then Nelder-Mead: {result.message}", file=sys.stderr)
+    warnings.warn("fit_unbinned: a warning must not cost points")
     _ = np.log(np.zeros(1))  # a numpy RuntimeWarning (divide by zero in log)
-    return result.x, np.sqrt(np.diag(cov))
+    return np.array([q[0], *terms]), np.array([log_errors[0], *(terms * log_errors[1:])])
 '''
 
-_FIT_HESSIAN = '''
-from scipy.optimize import minimize
+_FIT_SQUARES = '''
+def fit_unbinned(E, response):
+    """Fit (mu, a^2, b^2, c^2) with Nelder-Mead; Hessian by central differences; err_a = err_a2 / (2a)."""
+    E, response = np.asarray(E, dtype=float), np.asarray(response, dtype=float)
 
+    def nll(s):
+        return response_nll((s[0], *np.sqrt(np.abs(s[1:]))), E, response)
 
-def fit_resolution(E, sigma_over_E, err, model):
-    """Minimise chi2 by hand; the errors from its Hessian (cov = 2 H^-1)."""
-    E, y, err = (np.asarray(v, dtype=float) for v in (E, sigma_over_E, err))
-
-    def chi2(p):
-        return float(np.sum(((y - model(E, *np.abs(p))) / err) ** 2))
-
-    best = minimize(chi2, x0=(0.1, 0.01, 0.1), method="Nelder-Mead",
-                    options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 40_000, "maxfev": 40_000})
-    best = minimize(chi2, x0=best.x, method="BFGS", options={"gtol": 1e-10})
-    p = np.abs(best.x)
-    h = 1e-4 * np.maximum(p, 1e-3)
-    hessian = np.empty((3, 3))
-    for i in range(3):
-        for j in range(3):
-            di, dj = np.eye(3)[i] * h[i], np.eye(3)[j] * h[j]
-            hessian[i, j] = (chi2(p + di + dj) - chi2(p + di - dj) - chi2(p - di + dj) + chi2(p - di - dj)) / (
+    s = minimize(nll, (np.median(response), 0.01, 1e-4, 0.01), method="Nelder-Mead",
+                 options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 50_000, "maxfev": 50_000}).x
+    s = np.abs(s)
+    h = 1e-3 * s
+    H = np.empty((4, 4))
+    for i in range(4):
+        for j in range(i, 4):
+            ei, ej = np.eye(4)[i] * h[i], np.eye(4)[j] * h[j]
+            H[i, j] = H[j, i] = (nll(s + ei + ej) - nll(s + ei - ej) - nll(s - ei + ej) + nll(s - ei - ej)) / (
                 4 * h[i] * h[j])
-    cov = 2 * np.linalg.pinv(hessian)
-    return p, np.sqrt(np.abs(np.diag(cov)))
+    err_s = np.sqrt(np.diag(np.linalg.inv(H)))
+    terms = np.sqrt(s[1:])
+    return np.array([s[0], *terms]), np.array([err_s[0], *(err_s[1:] / (2 * terms))])
 '''
 
 _CALIBRATION_DOT = '''
@@ -106,17 +111,18 @@ def build_regressor(n_layers=COMPACT_LAYERS):
 '''
 
 CORRECT = {
-    "least_squares, warns": Variant(
-        combined(answered("resolution_model", _MODEL_HYPOT),
-                 answered("fit_resolution", _FIT_LEAST_SQUARES_WARNS),
+    "stats and log-terms, warns": Variant(
+        combined(answered("response_nll", _NLL_STATS_WARNS),
+                 answered("fit_unbinned", _FIT_LOG_TERMS_WARNS),
                  answered("calibration_constant", _CALIBRATION_DOT)),
-        "the quadrature written with np.hypot, the fit with scipy.optimize.least_squares on the pulls "
-        "(errors from (J^T J)^-1) that emits a UserWarning, a numpy RuntimeWarning and a print to "
-        "stderr in the graded cells, and k as a ratio of dot products: a warning must not cost points"),
-    "chi2 by hand, Hessian errors": Variant(
-        answered("fit_resolution", _FIT_HESSIAN),
-        "a hand-written minimisation of chi2 (Nelder-Mead, then BFGS) with the errors from the "
-        "numerical Hessian of chi2, cov = 2 H^-1: the same errors as curve_fit to about 1 %"),
+        "the NLL with scipy.stats.norm.logpdf (constant kept), the fit in (mu, ln a, ln b, ln c) with L-BFGS-B, "
+        "the Hessian from finite differences of approx_fprime's gradient and the errors propagated "
+        "(err_a = a err_ln a), a UserWarning, a numpy RuntimeWarning and a print to stderr in the graded "
+        "cells, and k as a ratio of dot products: a warning must not cost points"),
+    "squared terms": Variant(
+        answered("fit_unbinned", _FIT_SQUARES),
+        "the fit of (mu, a^2, b^2, c^2) with Nelder-Mead, the Hessian by central differences in the squares and the "
+        "errors propagated back, err_a = err_(a^2) / (2a)"),
     "swish network, MAPE": Variant(
         answered("build_regressor", _REGRESSOR_SWISH_MAPE),
         "another regressor: three swish layers (64-32-16) and Keras' built-in mean absolute percentage "
@@ -124,26 +130,41 @@ CORRECT = {
 }
 
 WRONG = {
-    "terms added linearly": Variant(
-        replaced("resolution_model", _QUADRATURE, "return a / np.sqrt(E) + b + c / E"),
-        "sigma/E = a/sqrt(E) + b + c/E: the terms added, not their variances; loses Task 1a only "
-        "(Task 1b is graded with the course's model)",
-        loses={"test_resolution_model": 1}),
-    "variances as errors": Variant(
-        replaced("fit_resolution", _FIT_ERRORS, "return terms, np.diag(cov)"),
-        "the diagonal of the covariance matrix returned as the errors: variances, not standard "
-        "deviations (errors of 0.003 become 1e-5)",
-        loses={"test_resolution_fit": 2}),
-    "absolute_sigma left out": Variant(
-        replaced("fit_resolution", _ABSOLUTE_SIGMA, "sigma=err,\n                           bounds=(0.0, np.inf))"),
-        "curve_fit's default absolute_sigma=False: the errors rescaled by sqrt(chi2/ndf), 0 for the "
-        "toy points that lie on the curve, not the errors propagated from err that the task asks for",
-        loses={"test_resolution_fit": 2}),
+    "no ln sigma": Variant(
+        replaced("response_nll", "np.sum(np.log(sigma) + 0.5 * ((response - mu) / sigma) ** 2)",
+                 "np.sum(0.5 * ((response - mu) / sigma) ** 2)"),
+        "the NLL without its ln sigma_i term: a chi^2 that wider Gaussians always lower, so the fit runs "
+        "to huge terms; the fit uses it, so all of Task 1 is lost (3 points)",
+        loses={"test_response_nll": 1, "test_unbinned_toy": 1, "test_unbinned_real": 1}),
+    "BFGS hess_inv": Variant(
+        replaced("fit_unbinned", "return p, np.sqrt(np.diag(np.linalg.inv(hessian)))",
+                 "return p, np.sqrt(np.abs(np.diag(best.hess_inv)))"),
+        "the errors from BFGS's hess_inv, which after the Nelder-Mead start holds little more than "
+        "its initial guess: errors wrong by orders of magnitude (Task 1b, 2 points)",
+        loses={"test_unbinned_toy": 1, "test_unbinned_real": 1}),
+    "chi2 convention 2 H^-1": Variant(
+        replaced("fit_unbinned", "return p, np.sqrt(np.diag(np.linalg.inv(hessian)))",
+                 "return p, np.sqrt(np.diag(2 * np.linalg.inv(hessian)))"),
+        "cov = 2 H^-1, right for a chi^2 but not for an NLL (chi^2 = 2 NLL): errors sqrt(2) too large "
+        "(Task 1b, 2 points)",
+        loses={"test_unbinned_toy": 1, "test_unbinned_real": 1}),
     "k in absolute GeV": Variant(
         answered("calibration_constant", _CALIBRATION_ABSOLUTE),
         "k from the squared error in GeV, sum((k visible - E)^2), instead of the relative one the "
         "task asks for: dominated by the 100 GeV showers",
         loses={"test_calibration": 1}),
+    "hepcourse's regressor": Variant(
+        answered("build_regressor", """
+def build_regressor(n_layers=COMPACT_LAYERS):
+    \"\"\"The regressor of lecture 02, called from hepcourse instead of written.\"\"\"
+    from hepcourse import models
+
+    return models.layer_energy_regressor(n_layers, calibration=50.0)
+"""),
+        "build_regressor returns hepcourse.models.layer_energy_regressor, the graders' reference: the hidden "
+        "test of Task 3a builds it with the reference disabled (1 point); the training of Task 3b, which "
+        "calls build_regressor in the student's own cell, keeps its points",
+        loses={"test_regressor_structure": 1}),
     "trained on log E": Variant(
         replaced("train_regressor", "compact_train, E_train, validation_data=(compact_val, E_val)",
                  "compact_train, np.log(E_train), validation_data=(compact_val, np.log(E_val))"),
