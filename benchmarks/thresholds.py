@@ -87,8 +87,10 @@ EXERCISES = {
                   0.2624, "toy_error_ratio < np.log(1.3)"),
         Threshold("test_unbinned_real", "worst |unbinned - binned| / combined error, real showers", "real_tension",
                   "<=", 3.0, "real_tension < 3"),
-        Threshold("test_calibration", "median response of the calibrated sum", "abs(response - 1)", "<=", 0.03,
-                  "0.97 < response < 1.03"),
+        Threshold("test_layer_weights", "median response of the layer-weighted sum (12 layers), validation",
+                  "abs(weighted_response - 1)", "<=", 0.03, "0.97 < weighted_response < 1.03"),
+        Threshold("test_layer_weights", "mean sigma/E, layer-weighted / single-k sum (12 layers), validation",
+                  "weighted_ratio", "<=", 0.95, "weighted_ratio < 0.95"),
         Threshold("test_regressor_partial", "mean sigma/E, validation / calibrated sum (visible test)",
                   "metrics.binned_resolution(E_val, E_pred_val.ravel(), bins=8).mean_resolution()"
                   " / compact_sum.mean_resolution()", "<=", 1.0,
