@@ -1,24 +1,25 @@
-"""Tests of the conditional WGAN-GP (hepcourse.models.gan): the gradient penalty against its
-analytic value on a linear critic, the Wasserstein losses, the shared preprocessing, the
-networks' shapes and non-negativity, seeded determinism, and that a few train steps change
-both networks."""
+"""Tests of the conditional WGAN-GP (hepcourse.models.gan, with the graders' reference losses of
+hepcourse.instructor.reference_wgan): the gradient penalty against its analytic value on a
+linear critic, the Wasserstein losses, that hepcourse.models does not export them (exercise 03),
+the shared preprocessing, the networks' shapes and non-negativity, seeded determinism, and that
+a few train steps change both networks."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from hepcourse.instructor.reference_wgan import critic_loss, generator_loss, gradient_penalty
 from hepcourse.models.gan import (
     ConditionalWGAN,
     ShowerScaling,
     build_wgan,
-    critic_loss,
     generate_showers,
-    generator_loss,
-    gradient_penalty,
     shower_critic,
     shower_generator,
 )
+
+LOSSES = dict(gradient_penalty_fn=gradient_penalty, critic_loss_fn=critic_loss, generator_loss_fn=generator_loss)
 
 pytestmark = pytest.mark.unit
 
@@ -136,7 +137,7 @@ def test_critic_has_no_batch_norm_and_scores_per_shower():
 
 def test_train_steps_change_both_networks_and_log_losses():
     keras.utils.set_random_seed(1)
-    gan = build_wgan(SHAPE, latent_dim=8, n_critic=2, learning_rate=1e-3)
+    gan = build_wgan(SHAPE, latent_dim=8, n_critic=2, learning_rate=1e-3, **LOSSES)
     x = random_showers(64, 9)
     c = np.random.default_rng(0).uniform(-1, 1, (64, 1)).astype("float32")
     gan.predict(c[:2], verbose=0)  # build
@@ -159,7 +160,7 @@ def test_custom_loss_functions_are_used():
 
     keras.utils.set_random_seed(2)
     gan = ConditionalWGAN(shower_generator(SHAPE, 4, (8,)), shower_critic(SHAPE, (8,)), n_critic=1,
-                          gradient_penalty_fn=counting_gp)
+                          **{**LOSSES, "gradient_penalty_fn": counting_gp})
     gan.compile()
     gan.fit((random_showers(16), np.zeros((16, 1), "float32")), batch_size=16, epochs=1, verbose=0)
     assert calls, "the gradient penalty passed to ConditionalWGAN was not used"
@@ -167,7 +168,18 @@ def test_custom_loss_functions_are_used():
 
 def test_n_critic_must_be_positive():
     with pytest.raises(ValueError, match="n_critic"):
-        ConditionalWGAN(shower_generator(SHAPE, 4, (8,)), shower_critic(SHAPE, (8,)), n_critic=0)
+        ConditionalWGAN(shower_generator(SHAPE, 4, (8,)), shower_critic(SHAPE, (8,)), n_critic=0, **LOSSES)
+
+
+def test_the_exercise_answers_are_not_exported_and_are_required():
+    """Exercise 03 asks for the penalty and the losses: the package neither exports nor defaults them."""
+    import hepcourse.models
+    import hepcourse.models.gan as gan_module
+
+    for name in ("gradient_penalty", "critic_loss", "generator_loss"):
+        assert not hasattr(gan_module, name) and not hasattr(hepcourse.models, name), name
+    with pytest.raises(TypeError, match="gradient_penalty_fn"):
+        ConditionalWGAN(shower_generator(SHAPE, 4, (8,)), shower_critic(SHAPE, (8,)))
 
 
 def test_generator_timing_and_budgets():

@@ -1,7 +1,7 @@
 """Tests of the GAN validation (hepcourse.physics.calorimeter.shower_validation) on toy showers with a known
 response and shape: the response table, the distances (zero for the same sample, large for a
-shifted one), and the classifier test (about 0.5 for two samples of one distribution, near 1
-for a visibly different generator)."""
+shifted one), and the classifier tests on observables and on cells (about 0.5 for two samples
+of one distribution, near 1 for a visibly different generator)."""
 
 import matplotlib
 import numpy as np
@@ -72,6 +72,21 @@ def test_classifier_auc_separates_only_different_generators():
     auc_wrong = sv.classifier_auc(obs_sim, obs_wrong, sim[1], wrong[1])
     assert 0.4 < auc_same < 0.6
     assert auc_wrong > 0.95
+
+
+def test_cell_classifier_auc_separates_only_different_generators():
+    """The low-level (cell) classifier: ~0.5 for one distribution, high for a visibly wider shower."""
+    sim = toy_showers(800, seed=7)
+    same = toy_showers(800, seed=8)
+    wrong = toy_showers(800, seed=9, depth=10.0, scale=0.03)
+    assert 0.4 < sv.cell_classifier_auc(sim[0], same[0], sim[1], same[1]) < 0.6
+    assert sv.cell_classifier_auc(sim[0], wrong[0], sim[1], wrong[1]) > 0.9
+    with pytest.raises(ValueError, match="shape"):
+        sv.cell_classifier_auc(sim[0][:, :5], same[0], sim[1], same[1])
+    bad = same[0].copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        sv.cell_classifier_auc(sim[0], bad, sim[1], same[1])
 
 
 def test_bad_inputs_are_named():

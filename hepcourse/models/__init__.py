@@ -48,10 +48,7 @@ from hepcourse.models.gan import (  # noqa: E402
     ConditionalWGAN,
     ShowerScaling,
     build_wgan,
-    critic_loss,
     generate_showers,
-    generator_loss,
-    gradient_penalty,
     shower_critic,
     shower_generator,
 )
@@ -60,10 +57,7 @@ __all__ += [
     "ConditionalWGAN",
     "ShowerScaling",
     "build_wgan",
-    "critic_loss",
     "generate_showers",
-    "generator_loss",
-    "gradient_penalty",
     "shower_critic",
     "shower_generator",
 ]

@@ -50,7 +50,8 @@ def calibration_constant(visible, e_true):
 
     k minimises sum((k * visible / e_true - 1)^2), the relative squared error (every shower
     counts equally, as in sigma/E): k = sum(visible/e_true) / sum((visible/e_true)^2).
-    For a sampling calorimeter without leakage, 1/k is the sampling fraction.
+    For a sampling calorimeter without leakage, 1/k is the visible fraction of an electron's
+    energy: the sampling fraction for minimum-ionising particles times the e/mip ratio.
     """
     visible, e_true = _check_energies(visible, e_true)
     ratio = visible / e_true
