@@ -46,6 +46,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from .gan import check_showers
+
 LOG_2PI = float(np.log(2 * np.pi))
 
 
@@ -189,19 +191,12 @@ def _log_energy_condition(energies, energy_range):
 
 
 def _check_showers(showers, energies, n_layers=None):
-    showers = np.asarray(showers, dtype=np.float64)
-    energies = np.asarray(energies, dtype=np.float64).reshape(-1)
-    if showers.ndim != 4 or showers.shape[2] != showers.shape[3]:
+    """gan.check_showers (shapes, NaN, negative cells, energies), plus square layers and the layer count."""
+    showers, energies = check_showers(showers, energies)
+    if showers.shape[2] != showers.shape[3]:
         raise ValueError(f"showers must have shape (n, n_layers, n_cells, n_cells), got {showers.shape}")
     if n_layers is not None and showers.shape[1] != n_layers:
         raise ValueError(f"showers have {showers.shape[1]} layers, the generator {n_layers}")
-    if len(showers) != len(energies):
-        raise ValueError(f"{len(showers)} showers but {len(energies)} energies")
-    if not np.all(np.isfinite(showers)):
-        raise ValueError(f"showers contain {int(np.sum(~np.isfinite(showers)))} NaN/inf cells")
-    if np.any(showers < 0):
-        raise ValueError("showers contain negative cell energies; visible energies are >= 0")
-    _check_energies(energies)
     return showers, energies
 
 
