@@ -16,8 +16,7 @@ dataset's energy range. The generator works in that space; ``ShowerScaling.to_sh
 turns its output back into GeV.
 
 The gradient penalty and the two Wasserstein losses are required arguments of
-``ConditionalWGAN``: writing them is exercise 03, so this package does not export them (the
-graders' reference lives in `hepcourse.instructor.reference_wgan`).
+``ConditionalWGAN``: writing them is exercise 03, so this package does not export them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Exercise 03: correct answers written differently, plausible mistakes (each losing only its own
-task's points: task 3 trains with the reference functions in place of any that fails the checks
-of tasks 1 and 2), and careless training answers that the graded thresholds must reject."""
+task's points: when graded, task 3 trains with the graders' functions, defined in a hidden test, in
+place of any that fails the checks of tasks 1 and 2), and careless training answers that the graded
+thresholds must reject."""
 
 from exercise_variants import Variant, answered, combined, edit_cell, replaced
 
@@ -82,7 +83,7 @@ WRONG = {
     "penalty of the squared norm": Variant(
         replaced("gradient_penalty", _GP_RETURN, "return ops.mean(ops.square(norms))"),
         "||grad||^2 instead of (||grad|| - 1)^2: it pulls the gradient to 0, not to 1 (task 3 trains with "
-        "the reference penalty)",
+        "the graders' penalty)",
         loses={"test_gp_linear": 1, "test_gp_interpolates": 2}),
     "penalty without the square": Variant(
         replaced("gradient_penalty", _GP_RETURN, "return ops.mean(norms - 1.0)"),
@@ -92,17 +93,25 @@ WRONG = {
         replaced("losses", "return ops.mean(fake_scores) - ops.mean(real_scores)",
                  "return ops.mean(real_scores) - ops.mean(fake_scores)"),
         "the critic loss as E[D(real)] - E[D(fake)], the W1 estimate instead of its negative (task 3 trains "
-        "with the reference critic loss)",
+        "with the graders' critic loss)",
         loses={"test_critic_loss": 1}),
     "generator loss sign": Variant(
         replaced("losses", "return -ops.mean(fake_scores)", "return ops.mean(fake_scores)"),
         "the generator loss as +E[D(fake)]: fakes pushed towards low critic scores",
         loses={"test_generator_loss": 1}),
+    "generator loss calls the graders' function": Variant(
+        replaced("losses", "    return -ops.mean(fake_scores)",
+                 "    graders = globals().get(\"_graders_wgan_functions\")  # the hidden test's name, when graded\n"
+                 "    if graders:\n        return graders[\"generator_loss\"](fake_scores)\n"
+                 "    return -ops.mean(fake_scores)"),
+        "a generator loss that hands over to the graders' function where it exists (only when graded): the "
+        "hidden test disables that function while it calls yours, so the task's point is lost",
+        loses={"test_generator_loss": 1}),
     "task 1 skipped": Variant(
         replaced("gradient_penalty", "    real = ops.convert_to_tensor(real, dtype=\"float32\")\n",
                  "    raise NotImplementedError()\n    real = ops.convert_to_tensor(real, dtype=\"float32\")\n"),
         "the gradient penalty left as released (raises NotImplementedError): task 3 trains with the "
-        "reference penalty, so only task 1's points are lost",
+        "graders' penalty, so only task 1's points are lost",
         loses={"test_gp_linear": 1, "test_gp_interpolates": 2}),
 }
 
