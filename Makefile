@@ -139,11 +139,10 @@ lab: data ## open JupyterLab on the lectures (CI=true or NO_LAB=1: prepare only)
 system: ## install the Debian packages the tests need (root + apt only)
 	@bash "$(ROOT)/tools/install_system_packages.sh"
 
-# Two pytest workers (pytest-xdist). --dist loadgroup with the groups of conftest.py: a notebook's
-# cells, and a module's tests (its shared fixtures), stay on one worker; the autograding round
-# trip of each exercise is a group of its own. TEST_WORKERS=0 runs in one process.
+# Two pytest workers (pytest-xdist), one file at a time each (--dist loadfile keeps a notebook's
+# cells, and a module's shared fixtures, on one worker). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadgroup)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile)
 
 # The lectures' outputs are kept in build/executed (conftest.py), and the course website is then
 # built from them and checked in the browser (site-test); with PYTEST_ARGS the site is left out.

@@ -30,7 +30,6 @@ def _is_notebook_cell(item) -> bool:
     return type(item).__name__ == "IPyNbCell"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):
     untiered = []
     last_cells = {}
@@ -48,22 +47,7 @@ def pytest_collection_modifyitems(config, items):
             + " (pytestmark = pytest.mark.unit, ...):\n  " + "\n  ".join(untiered[:20]))
     for item in last_cells.values():
         item._hepcourse_last_cell = True
-    if getattr(config.option, "dist", "no") == "loadgroup":
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
     config._notebook_seconds = {}
-
-
-def _worker_group(item) -> str:
-    """What must run on one pytest-xdist worker: a notebook's cells (one kernel), a test module
-    (its module-scoped fixtures), except that the autograding round trip of each exercise is its
-    own group - together they are the longest file of the suite, and on one worker they were the
-    critical path of `make test` while the other worker idled."""
-    path = Path(str(item.fspath)).name
-    callspec = getattr(item, "callspec", None)
-    if path == "test_grading_roundtrip.py" and callspec is not None and "course" in callspec.params:
-        return f"{path}::{callspec.params['course']}"
-    return path
 
 
 @pytest.hookimpl(hookwrapper=True)
